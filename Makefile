@@ -1,0 +1,41 @@
+# rankfield — the whole set-up is `make demo` or `make test` on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+OUT    ?= outputs
+
+.PHONY: demo test test-all bench bench-inr bench-nerf bench-sindy clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first: a pinned CPU wheel, so pip does not pull the CUDA stack for a bare `torch`.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/rankfield fit-image --out $(OUT)/fit-image
+	@if $(VENV)/bin/rankfield --help | grep -q fit-scene; then $(VENV)/bin/rankfield fit-scene --out $(OUT)/fit-scene; fi
+	@if $(VENV)/bin/rankfield --help | grep -q discover; then $(VENV)/bin/rankfield discover --out $(OUT)/discover; fi
+	@echo "demo outputs are in $(OUT)/"
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-all: $(STAMP)
+	$(PY) -m pytest -m "" 
+
+bench: bench-inr
+
+bench-inr: $(STAMP)
+	$(PY) benchmarks/inr_images.py
+
+bench-nerf: $(STAMP)
+	$(PY) benchmarks/pose_nerf.py
+
+bench-sindy: $(STAMP)
+	$(PY) benchmarks/sindy_noise.py
+
+clean:
+	rm -rf $(VENV) $(OUT) build src/*.egg-info

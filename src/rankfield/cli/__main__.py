@@ -1,0 +1,5 @@
+import sys
+
+from rankfield.cli import main
+
+sys.exit(main())

@@ -1,0 +1,108 @@
+"""Activations of coordinate MLPs and their papers' initializations.
+
+=========  ==========================================  =============================================
+name       activation                                  initialization (``init="paper"``)
+=========  ==========================================  =============================================
+relu       ``max(z, 0)``                               PyTorch default (Kaiming-uniform, a=sqrt(5))
+sine       ``sin(omega0 z)`` (SIREN)                   first ``U(-1/n, 1/n)``, hidden ``U(+-sqrt(6/n)/omega0)``
+finer      ``sin(omega0 (|z| + 1) z)``, scale no grad  SIREN's; optional first bias ``U(-k, k)``
+gauss      ``exp(-(s z)^2)``                           PyTorch default
+wire       ``exp(j omega0 z - |sigma0 z|^2)`` complex  PyTorch default (complex layers after the first)
+=========  ==========================================  =============================================
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from rankfield.errors import InputError
+
+__all__ = ["Sine", "Finer", "Gauss", "Wire", "ACTIVATIONS", "make_activation", "siren_init_"]
+
+
+class Sine(nn.Module):
+    """SIREN activation ``sin(omega0 * z)``."""
+
+    def __init__(self, omega0: float = 30.0):
+        super().__init__()
+        self.omega0 = float(omega0)
+
+    def forward(self, z):
+        return torch.sin(self.omega0 * z)
+
+    def extra_repr(self):
+        return f"omega0={self.omega0}"
+
+
+class Finer(nn.Module):
+    """FINER activation ``sin(omega0 * (|z| + 1) * z)``; the scale ``|z| + 1`` carries no gradient."""
+
+    def __init__(self, omega0: float = 30.0):
+        super().__init__()
+        self.omega0 = float(omega0)
+
+    def forward(self, z):
+        scale = (z.detach().abs() + 1)
+        return torch.sin(self.omega0 * scale * z)
+
+    def extra_repr(self):
+        return f"omega0={self.omega0}"
+
+
+class Gauss(nn.Module):
+    """Gaussian activation ``exp(-(scale * z)^2)`` (Ramasinghe & Lucey; GARF)."""
+
+    def __init__(self, scale: float = 10.0):
+        super().__init__()
+        self.scale = float(scale)
+
+    def forward(self, z):
+        return torch.exp(-(self.scale * z) ** 2)
+
+    def extra_repr(self):
+        return f"scale={self.scale}"
+
+
+class Wire(nn.Module):
+    """WIRE complex Gabor wavelet ``exp(j omega0 z - |sigma0 z|^2)``; returns a complex tensor."""
+
+    def __init__(self, omega0: float = 20.0, sigma0: float = 10.0):
+        super().__init__()
+        self.omega0, self.sigma0 = float(omega0), float(sigma0)
+
+    def forward(self, z):
+        if not z.is_complex():
+            z = z.to(torch.complex64 if z.dtype != torch.float64 else torch.complex128)
+        return torch.exp(1j * self.omega0 * z - (self.sigma0 * z).abs() ** 2)
+
+    def extra_repr(self):
+        return f"omega0={self.omega0}, sigma0={self.sigma0}"
+
+
+ACTIVATIONS = ("relu", "sine", "finer", "gauss", "wire")
+
+
+def make_activation(name: str, omega0: float = 30.0, gauss_scale: float = 10.0, wire_sigma0: float = 10.0) -> nn.Module:
+    """Activation module by name (one of :data:`ACTIVATIONS`)."""
+    if name == "relu":
+        return nn.ReLU()
+    if name == "sine":
+        return Sine(omega0)
+    if name == "finer":
+        return Finer(omega0)
+    if name == "gauss":
+        return Gauss(gauss_scale)
+    if name == "wire":
+        return Wire(omega0, wire_sigma0)
+    raise InputError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+@torch.no_grad()
+def siren_init_(weight: torch.Tensor, omega0: float, is_first: bool) -> torch.Tensor:
+    """SIREN initialization in place: first layer ``U(-1/n, 1/n)``, others ``U(+-sqrt(6/n)/omega0)``."""
+    n = weight.shape[1]
+    bound = 1.0 / n if is_first else math.sqrt(6.0 / n) / omega0
+    return weight.uniform_(-bound, bound)
