@@ -1,0 +1,179 @@
+"""Benchmark dynamical systems with their true SINDy coefficients, and the noise convention.
+
+Every system is polynomial, so its right-hand side is stored as a sparse map
+``{exponent tuple: coefficient}`` per equation. :meth:`System.true_coefficients` lays these out in
+PySINDy's ``PolynomialLibrary(degree)`` feature order, shape ``(n_states, n_features)``, so that
+coefficient errors against a fitted ``model.coefficients()`` can be computed directly.
+
+Noise convention (used everywhere in rankfield.dynamics): additive Gaussian measurement noise with
+per-state standard deviation ``sigma_j = level * std(x_j)``, the standard deviation of the clean
+state over the trajectory. ``level=0.1`` is "10% noise" (a noise-to-signal variance ratio of 0.01).
+
+Example:
+    >>> from rankfield.dynamics import get_system, add_noise
+    >>> lorenz = get_system("lorenz")
+    >>> t, x = lorenz.simulate()            # 1000 samples, dt = 0.01
+    >>> y = add_noise(x, level=0.1, seed=0)  # sigma_j = 0.1 * std(x_j)
+    >>> lorenz.true_coefficients().shape
+    (3, 10)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from rankfield.errors import InputError
+
+__all__ = ["System", "SYSTEMS", "get_system", "add_noise", "library_powers"]
+
+
+def library_powers(n_states: int, degree: int, include_bias: bool = True) -> np.ndarray:
+    """Exponents of PySINDy's ``PolynomialLibrary(degree)`` features, shape ``(n_features, n_states)``."""
+    import pysindy as ps
+
+    lib = ps.PolynomialLibrary(degree=degree, include_bias=include_bias).fit(np.zeros((2, n_states)))
+    return np.asarray(lib.powers_)
+
+
+@dataclass(frozen=True)
+class System:
+    """A polynomial ODE ``dx/dt = f(x)`` with its default experiment.
+
+    Attributes:
+        name: registry key (``lorenz``, ``rossler``, ...).
+        state_names: one name per state (used as SINDy feature names).
+        terms: per equation, ``{exponents: coefficient}``; exponents has one entry per state.
+        degree: polynomial library degree that contains the true model.
+        x0: default initial condition.
+        dt: default sampling step.
+        n_samples: default number of samples (``t = dt * arange(n_samples)``).
+    """
+
+    name: str
+    state_names: tuple[str, ...]
+    terms: tuple[dict, ...]
+    degree: int
+    x0: tuple[float, ...]
+    dt: float
+    n_samples: int = 1000
+    description: str = ""
+    _powers_cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.state_names)
+
+    def rhs(self, x: np.ndarray) -> np.ndarray:
+        """``f(x)`` for ``x`` of shape ``(..., n_states)``."""
+        x = np.asarray(x, dtype=float)
+        out = np.zeros_like(x)
+        for j, eq in enumerate(self.terms):
+            for powers, c in eq.items():
+                out[..., j] += c * np.prod(x ** np.asarray(powers, dtype=float), axis=-1)
+        return out
+
+    def true_coefficients(self, degree: int | None = None) -> np.ndarray:
+        """True coefficients in ``PolynomialLibrary(degree or self.degree)`` order, ``(n_states, n_features)``."""
+        degree = self.degree if degree is None else degree
+        if degree not in self._powers_cache:
+            self._powers_cache[degree] = library_powers(self.n_states, degree)
+        powers = [tuple(int(p) for p in row) for row in self._powers_cache[degree]]
+        xi = np.zeros((self.n_states, len(powers)))
+        for j, eq in enumerate(self.terms):
+            for exps, c in eq.items():
+                if tuple(exps) not in powers:
+                    raise InputError(f"{self.name}: term {exps} is not in a degree-{degree} library")
+                xi[j, powers.index(tuple(exps))] = c
+        return xi
+
+    def simulate(self, n_samples: int | None = None, dt: float | None = None, x0=None,
+                 t: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Integrate accurately (DOP853, rtol=atol=1e-10); returns ``(t, x)`` with ``x`` of shape ``(n, n_states)``.
+
+        ``t`` (any strictly increasing times, e.g. non-uniform) overrides ``n_samples``/``dt``.
+        """
+        if t is None:
+            n = self.n_samples if n_samples is None else int(n_samples)
+            t = (self.dt if dt is None else float(dt)) * np.arange(n)
+        t = np.asarray(t, dtype=float)
+        y0 = np.asarray(self.x0 if x0 is None else x0, dtype=float)
+        sol = solve_ivp(lambda _t, y: self.rhs(y), (t[0], t[-1]), y0, t_eval=t, method="DOP853",
+                        rtol=1e-10, atol=1e-10)
+        if not sol.success:  # pragma: no cover - the registry systems are well posed
+            raise RuntimeError(f"{self.name}: integration failed: {sol.message}")
+        return t, sol.y.T.copy()
+
+
+def _e(*p):  # exponent tuple helper
+    return tuple(p)
+
+
+SYSTEMS: dict[str, System] = {
+    "lorenz": System(
+        "lorenz", ("x", "y", "z"),
+        ({_e(1, 0, 0): -10.0, _e(0, 1, 0): 10.0},
+         {_e(1, 0, 0): 28.0, _e(0, 1, 0): -1.0, _e(1, 0, 1): -1.0},
+         {_e(1, 1, 0): 1.0, _e(0, 0, 1): -8.0 / 3.0}),
+        degree=2, x0=(-8.0, 7.0, 27.0), dt=0.01, description="Lorenz (10, 28, 8/3)"),
+    "rossler": System(
+        "rossler", ("x", "y", "z"),
+        ({_e(0, 1, 0): -1.0, _e(0, 0, 1): -1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 1, 0): 0.2},
+         {_e(0, 0, 0): 0.2, _e(0, 0, 1): -5.7, _e(1, 0, 1): 1.0}),
+        degree=2, x0=(1.0, 1.0, 0.0), dt=0.05, description="Rössler (0.2, 0.2, 5.7)"),
+    "vanderpol": System(
+        "vanderpol", ("x", "y"),
+        ({_e(0, 1): 1.0},
+         {_e(1, 0): -1.0, _e(0, 1): 1.0, _e(2, 1): -1.0}),
+        degree=3, x0=(2.0, 0.0), dt=0.02, description="Van der Pol (mu = 1)"),
+    "duffing": System(
+        "duffing", ("x", "y"),
+        ({_e(0, 1): 1.0},
+         {_e(1, 0): -1.0, _e(0, 1): -0.2, _e(3, 0): -1.0}),
+        degree=3, x0=(2.0, 0.0), dt=0.02, description="Duffing (delta 0.2, alpha 1, beta 1), unforced"),
+    "lotka_volterra": System(
+        "lotka_volterra", ("x", "y"),
+        ({_e(1, 0): 1.0, _e(1, 1): -0.5},
+         {_e(1, 1): 0.5, _e(0, 1): -1.0}),
+        degree=2, x0=(4.0, 1.0), dt=0.02, description="Lotka-Volterra (1, 0.5, 0.5, 1)"),
+    "cubic_oscillator": System(
+        "cubic_oscillator", ("x", "y"),
+        ({_e(3, 0): -0.1, _e(0, 3): 2.0},
+         {_e(3, 0): -2.0, _e(0, 3): -0.1}),
+        degree=3, x0=(2.0, 0.0), dt=0.025, description="damped cubic oscillator (PySINDy example)"),
+    "seir": System(
+        "seir", ("S", "E", "I", "R"),
+        ({_e(1, 0, 1, 0): -1.0, _e(0, 0, 0, 1): 0.1},
+         {_e(1, 0, 1, 0): 1.0, _e(0, 1, 0, 0): -0.5},
+         {_e(0, 1, 0, 0): 0.5, _e(0, 0, 1, 0): -0.35},
+         {_e(0, 0, 1, 0): 0.25, _e(0, 0, 0, 1): -0.1}),
+        degree=2, x0=(0.99, 0.0, 0.01, 0.0), dt=0.05,
+        description="SEIR(S) (beta 1, sigma 0.5, gamma 0.25, disease mortality 0.1, waning immunity 0.1), "
+                    "population fractions. Mortality and waning break S+E+I+R = const and R = c * (1 - N), "
+                    "which would make a polynomial library exactly degenerate"),
+}
+
+
+def get_system(name: str) -> System:
+    """A registry system by name (case-insensitive, ``-``/``_`` interchangeable)."""
+    key = name.lower().replace("-", "_").replace("ö", "o")
+    if key not in SYSTEMS:
+        raise InputError(f"unknown system {name!r}; choose one of {', '.join(SYSTEMS)}")
+    return SYSTEMS[key]
+
+
+def add_noise(x: np.ndarray, level: float, seed: int = 0, scale: np.ndarray | None = None) -> np.ndarray:
+    """Add Gaussian noise with ``sigma_j = level * std(x_j)`` (or ``level * scale_j``); seeded.
+
+    Example:
+        >>> y = add_noise(np.ones((5, 2)) * [[1.0], [2.0], [3.0], [4.0], [5.0]], 0.1, seed=1)
+    """
+    if level < 0:
+        raise InputError(f"noise level must be >= 0, got {level}")
+    x = np.asarray(x, dtype=float)
+    sigma = level * (np.std(x, axis=0) if scale is None else np.asarray(scale, dtype=float))
+    rng = np.random.default_rng(seed)
+    return x + rng.standard_normal(x.shape) * sigma

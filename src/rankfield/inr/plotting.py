@@ -1,0 +1,109 @@
+"""Pictures of fits: images, error maps, training curves, 1-D fits (matplotlib, headless)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["save_image", "save_error_map", "save_curves", "save_signal_plot", "save_comparison"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _as_uint8(img: torch.Tensor) -> np.ndarray:
+    a = img.detach().float().clamp(0, 1).cpu().numpy()
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.ndim == 3 and a.shape[-1] == 2:  # gray + alpha -> gray
+        a = a[..., 0]
+    return (a * 255 + 0.5).astype(np.uint8)
+
+
+def save_image(path: str | Path, img: torch.Tensor) -> Path:
+    """Write an ``(H, W[, C])`` tensor in ``[0, 1]`` as an 8-bit PNG."""
+    import imageio.v3 as iio
+
+    path = Path(path)
+    iio.imwrite(path, _as_uint8(img))
+    return path
+
+
+def save_error_map(path: str | Path, pred: torch.Tensor, target: torch.Tensor) -> Path:
+    """Per-pixel absolute error (mean over channels) as a heat map with a colour bar."""
+    plt = _plt()
+    err = (pred - target).abs().float().mean(-1).cpu().numpy()
+    fig, ax = plt.subplots(figsize=(5, 4.2))
+    im = ax.imshow(err, cmap="inferno", vmin=0, vmax=max(float(np.percentile(err, 99.5)), 1e-6))
+    ax.set_title("absolute error")
+    ax.axis("off")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def save_comparison(path: str | Path, target: torch.Tensor, pred: torch.Tensor, title: str = "") -> Path:
+    """Target, reconstruction and error side by side."""
+    plt = _plt()
+    err = (pred - target).abs().float().mean(-1).cpu().numpy()
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    for ax, img, name in zip(axes[:2], (target, pred), ("target", "reconstruction")):
+        a = _as_uint8(img)
+        ax.imshow(a, cmap="gray" if a.ndim == 2 else None)
+        ax.set_title(name)
+        ax.axis("off")
+    im = axes[2].imshow(err, cmap="inferno")
+    axes[2].set_title("absolute error")
+    axes[2].axis("off")
+    fig.colorbar(im, ax=axes[2], fraction=0.046)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def save_curves(path: str | Path, history: dict, key: str = "psnr", label: str = "PSNR (dB)", series: dict | None = None) -> Path:
+    """Plot ``history[key]`` against ``history['step']`` (or several named histories via ``series``)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, h in (series or {"": history}).items():
+        ax.plot(h["step"], h[key], label=name or None)
+    ax.set_xlabel("step")
+    ax.set_ylabel(label)
+    ax.grid(alpha=0.3)
+    if series:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def save_signal_plot(path: str | Path, t: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) -> Path:
+    """Target and fitted 1-D signal (first channel), with the residual below."""
+    plt = _plt()
+    t = t.reshape(-1).cpu().numpy()
+    y, p = target[:, 0].cpu().numpy(), pred[:, 0].cpu().numpy()
+    fig, (a, b) = plt.subplots(2, 1, figsize=(8, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    a.plot(t, y, lw=1.2, label="target")
+    a.plot(t, p, lw=1.0, ls="--", label="fit")
+    a.legend()
+    b.plot(t, p - y, lw=0.8, color="C3")
+    b.set_ylabel("residual")
+    b.set_xlabel("t")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,56 @@
+import json
+
+import numpy as np
+
+from rankfield.cli import main
+
+
+def test_fit_image_cli_writes_outputs(tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = main(["fit-image", "--size", "24", "--steps", "80", "--width", "64", "--out", str(out), "--no-progress",
+               "--device", "cpu"])
+    assert rc == 0
+    for name in ("reconstruction.png", "error_map.png", "psnr_curve.png", "comparison.png", "metrics.json", "checkpoint.pt"):
+        assert (out / name).exists(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["psnr"] > 15 and metrics["height"] == 24
+    assert str(out) in capsys.readouterr().out
+
+
+def test_fit_signal_cli(tmp_path):
+    sig = tmp_path / "s.csv"
+    np.savetxt(sig, np.sin(np.linspace(0, 6, 200))[:, None], delimiter=",")
+    assert main(["fit-signal", str(sig), "--steps", "20", "--width", "16", "--out", str(tmp_path / "o"),
+                 "--no-progress", "--device", "cpu"]) == 0
+    assert (tmp_path / "o" / "signal_fit.png").exists()
+
+
+def _err(capsys, argv):
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse errors
+        rc = exc.code
+    err = capsys.readouterr().err.strip()
+    return rc, err
+
+
+def test_cli_user_errors_exit_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_text("nope")
+    nan = tmp_path / "nan.npy"
+    np.save(nan, np.full((4, 4), np.nan, dtype=np.float32))
+    cases = [
+        ["fit-image", str(tmp_path / "missing.png")],
+        ["fit-image", str(bad)],
+        ["fit-image", str(nan)],
+        ["fit-image", "--width", "-1"],
+        ["fit-image", "--activation", "swish"],
+        ["fit-image", "--linear", "lowrank", "--rank", "999", "--size", "8"],
+        ["fit-image", "--device", "cuda", "--size", "8"] if not __import__("torch").cuda.is_available() else ["fit-image", "--size", "0"],
+        ["fit-signal", str(bad)],
+    ]
+    for argv in cases:
+        rc, err = _err(capsys, argv + ["--out", str(tmp_path / "o")])
+        assert rc == 2, (argv, err)
+        assert err.startswith("rankfield: error:") and "\n" not in err and "Traceback" not in err, (argv, err)
+    assert not (tmp_path / "o").exists()  # nothing half-written
