@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import numpy as np
@@ -40,5 +41,6 @@ def seed_everything(seed: int) -> torch.Generator:
 
 def autocast_context(device: torch.device, enabled: bool):
     """bf16 autocast on CUDA when ``enabled``; a no-op elsewhere (AMP is CUDA-only here)."""
-    use = bool(enabled) and device.type == "cuda"
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use)
+    if not (enabled and device.type == "cuda"):
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)

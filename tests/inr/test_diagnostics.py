@@ -33,3 +33,17 @@ def test_layer_features_shapes():
     m = CoordinateMLP(in_features=2, out_features=1, width=16, depth=3, activation="sine")
     feats = layer_features(m, torch.rand(50, 2))
     assert len(feats) == 3 and all(f.shape == (50, 16) for f in feats)
+
+
+def test_batchnorm_batch_statistics_restore_inlet_rank():
+    from rankfield.inr.data import grid_coordinates
+    X = grid_coordinates(64, 64).reshape(-1, 2)
+    m = CoordinateMLP(in_features=2, out_features=1, activation="relu", width=64, batchnorm=True, init="default")
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    eval_feats = layer_features(m, X)[0]
+    batch_feats = layer_features(m, X, batch_statistics=True)[0]
+    # BatchNorm centres every unit on the data: no unit is dead on the grid any more, and each
+    # pre-activation has zero mean / unit variance over the batch
+    assert (batch_feats.abs().sum(0) > 0).all()
+    assert (eval_feats.abs().sum(0) == 0).any() or not torch.allclose(batch_feats, eval_feats)
+    assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())  # running stats untouched

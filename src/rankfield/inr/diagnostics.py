@@ -55,18 +55,29 @@ def condition_number(a: torch.Tensor) -> float:
 
 
 @torch.no_grad()
-def layer_features(model: nn.Module, coords: torch.Tensor) -> list[torch.Tensor]:
+def layer_features(model: nn.Module, coords: torch.Tensor, batch_statistics: bool = False) -> list[torch.Tensor]:
     """Post-activation features of every hidden layer of a :class:`CoordinateMLP` over ``coords``.
 
     Returns a list of ``(N, width)`` matrices; element 0 is the first-layer feature matrix ``Z0``.
+    ``batch_statistics=True`` evaluates BatchNorm with the statistics of ``coords`` (as in training)
+    instead of its running averages, without updating them; at init that is what BatchNorm does to
+    the inlet.
     """
     if not hasattr(model, "hidden_features_list"):
         raise TypeError("layer_features needs a model with hidden_features_list(coords) (e.g. CoordinateMLP)")
     was_training = model.training
     model.eval()
+    saved = {}
+    if batch_statistics:
+        for m in model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                saved[m] = m.track_running_stats, m.running_mean, m.running_var
+                m.track_running_stats, m.running_mean, m.running_var = False, None, None
     try:
         return [f.detach() for f in model.hidden_features_list(coords)]
     finally:
+        for m, (track, mean, var) in saved.items():
+            m.track_running_stats, m.running_mean, m.running_var = track, mean, var
         model.train(was_training)
 
 

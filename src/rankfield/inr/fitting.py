@@ -105,6 +105,8 @@ def make_optimizer(model: nn.Module, config: FitConfig) -> list[torch.optim.Opti
     """Adam over all parameters, or Muon over hidden-to-hidden weight matrices plus Adam over the rest."""
     params = [p for p in model.parameters() if p.requires_grad]
     adam_kw = dict(lr=config.lr, betas=config.betas, eps=config.eps)
+    if all(not p.is_complex() for p in params):
+        adam_kw["fused"] = True  # one kernel for all parameters (CPU and CUDA)
     if config.optimizer == "adam":
         return [torch.optim.Adam(params, **adam_kw)]
     if not hasattr(torch.optim, "Muon"):
@@ -241,15 +243,17 @@ def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: F
     t0 = time.perf_counter()
     running = torch.zeros((), device=device)
     count = 0
+    set_progress = getattr(model, "set_progress", None)
+    amp_ctx = autocast_context(device, config.amp)
     for step in range(start, config.steps):
-        if hasattr(model, "set_progress"):
-            model.set_progress(step / config.steps)
+        if set_progress is not None:
+            set_progress(step / config.steps)
         if full_batch:
             x, y = coords, targets
         else:
             idx = torch.randint(0, n, (config.batch_size,), device=device, generator=dev_gen)
             x, y = coords[idx], targets[idx]
-        with autocast_context(device, config.amp):
+        with amp_ctx:
             pred = step_model(x)
         loss = loss_fn(pred.float(), y)
         for o in optimizers:

@@ -1,0 +1,282 @@
+"""RKTV-INR: denoise a trajectory with a SIREN of time, a Runge-Kutta consistency term and total variation.
+
+A SIREN ``chi(s)`` of the rescaled time ``s = 2 (t - t_0) / (t_N - t_0) - 1`` (in ``[-1, 1]``) is fitted
+to the *standardized* noisy samples ``z_i = (y_i - mean) / std`` (per state). The loss is::
+
+    L = w_data * mean_i |chi(s_i) - z_i|^2                                         (data)
+      + w_rk   * mean_i |(chi(s_{i+1}) - chi(s_i)) / h_i
+                         - (chi'(s_i) + 4 chi'(s_i + h_i/2) + chi'(s_{i+1})) / 6|^2   (Runge-Kutta / Simpson)
+      + w_tv   * mean_i |chi'(s_{i+1}) - chi'(s_i)|                                 (total variation of chi')
+
+``chi'`` is the exact derivative of the network (forward-mode autodiff), so ``dx/dt = std * chi'(s) *
+2 / (t_N - t_0)`` (chain rule). The RK term states that the increment between consecutive samples is the
+Simpson quadrature of the network's own vector field. It is *anchored on the model* (``rk_anchor="model"``:
+``chi(s_{i+1}) - chi(s_i)``) rather than on the noisy data (``"data"``: ``z_{i+1} - z_i``): with data anchoring
+the residual carries the noise amplified by ``1/h`` and pulls ``chi'`` towards finite differences of the noise
+(measured: worse derivatives, see ``benchmarks/sindy_noise.py`` and the choice notes on :class:`RKTVConfig`).
+Anchored on the model, the term is small for any trajectory that is smooth on the scale of the sampling
+step and large for the sample-to-sample wiggles a SIREN needs to interpolate noise, so it acts as a
+dynamics-consistent high-frequency penalty. Non-uniform sampling enters through ``h_i``.
+
+The TV term is on ``chi'`` (``tv_target="derivative"``): it is what makes the derivatives usable at 10%
+noise; TV on the state (``"state"``) is kept for ablations.
+
+Example:
+    >>> import numpy as np
+    >>> from rankfield.dynamics import RKTVConfig, RKTVDenoiser, get_system, add_noise
+    >>> t, x = get_system("lorenz").simulate(n_samples=400)
+    >>> den = RKTVDenoiser(RKTVConfig(iterations=300, progress=False)).fit(add_noise(x, 0.1), t)
+    >>> x_hat, dx_hat = den.predict(t), den.derivative(t)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from rankfield._device import resolve_device, seed_everything
+from rankfield.dynamics._validation import check_trajectories
+from rankfield.errors import InputError, TrainingDivergedError
+from rankfield.inr import CoordinateMLP, Sine
+
+__all__ = ["RKTVConfig", "RKTVDenoiser", "denoise"]
+
+
+@dataclass
+class RKTVConfig:
+    """Settings of the RKTV-INR denoiser. Every field has a measured default.
+
+    Attributes:
+        width: SIREN hidden width (3x80 as in the first author's code).
+        depth: SIREN hidden layers.
+        omega0: SIREN frequency ``omega_0`` (time is rescaled to ``[-1, 1]``). It sets the bandwidth the
+            network can use: on Lorenz (1000 samples, 10 time units, 10% noise, 1500 steps) the relative
+            derivative error was 0.145 / 0.091 / 0.074 with omega0 = 30 / 10 / 5. Raise it for records with
+            many more oscillations than ~15 per window.
+        iterations: full-batch Adam steps.
+        lr: initial Adam learning rate; decays with a cosine schedule to ``lr * lr_final_ratio``.
+        lr_final_ratio: final/initial learning rate.
+        weight_data: weight of the data term (standardized units).
+        weight_rk: weight of the Runge-Kutta (Simpson) consistency term; 0 disables it (ablation).
+            Measured (Lorenz, 10% noise): without TV, raising it from 1e-3 to 10 to 1000 lowers the
+            derivative error 0.72 -> 0.43 -> 0.22; with TV present it changes little (0.0908 vs 0.0909 at
+            weight 100 vs 1e-3). Default 100.
+        weight_tv: weight of the total-variation term; 0 disables it (ablation). Measured (Lorenz, 10%,
+            omega0 30): derivative error 0.72 (0), 0.145 (1e-3), 0.141 (3e-3), 0.18 (1e-2). Default 1e-3.
+        rk_anchor: ``"model"`` (increments of chi; default) or ``"data"`` (increments of the noisy
+            samples). Data anchoring measured a derivative error of 2.2 (worse than finite differences, 0.89)
+            against 0.145 for model anchoring at the same weights: it fits differences of the noise.
+        tv_target: ``"derivative"`` (TV of chi', default) or ``"state"`` (TV of chi).
+        standardize: fit standardized states (per-column mean/std); keeps the weights scale-free.
+        device: ``auto | cpu | cuda``.
+        seed: seed of the network init (trajectory k uses ``seed + k``).
+        progress: show a tqdm progress bar.
+    """
+
+    width: int = 80
+    depth: int = 3
+    omega0: float = 5.0
+    iterations: int = 2000
+    lr: float = 1e-3
+    lr_final_ratio: float = 0.02
+    weight_data: float = 1.0
+    weight_rk: float = 100.0
+    weight_tv: float = 1e-3
+    rk_anchor: str = "model"
+    tv_target: str = "derivative"
+    standardize: bool = True
+    device: str = "auto"
+    seed: int = 0
+    progress: bool = True
+
+    def validate(self) -> "RKTVConfig":
+        """Raise :class:`InputError` naming the first invalid field; return ``self``."""
+        for name in ("width", "depth", "iterations"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
+                raise InputError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("omega0", "lr", "lr_final_ratio"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("weight_data", "weight_rk", "weight_tv"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise InputError(f"{name} must be a finite number >= 0, got {v!r}")
+        if self.weight_data <= 0:
+            raise InputError("weight_data must be > 0: without the data term the fit ignores the data")
+        if self.rk_anchor not in ("model", "data"):
+            raise InputError(f"rk_anchor must be 'model' or 'data', got {self.rk_anchor!r}")
+        if self.tv_target not in ("derivative", "state"):
+            raise InputError(f"tv_target must be 'derivative' or 'state', got {self.tv_target!r}")
+        return self
+
+
+def _is_plain_siren(net) -> bool:
+    return (isinstance(net, CoordinateMLP) and net.encoding is None
+            and all(type(lin) is torch.nn.Linear for lin in list(net.linears) + [net.output])
+            and all(isinstance(a, Sine) for a in net.activations)
+            and all(isinstance(b, torch.nn.Identity) for b in net.norms)
+            and isinstance(net.output_activation, torch.nn.Identity))
+
+
+def _value_and_derivative(net: torch.nn.Module, s: torch.Tensor):
+    """``chi(s)`` and ``d chi / d s`` for ``s`` of shape ``(m, 1)`` in one pass.
+
+    For a plain SIREN the derivative is propagated by hand alongside the activations
+    (``d sin(w a) = w cos(w a) da``), about 1.6x faster than ``torch.func.jvp``, which is the fallback.
+    """
+    if not _is_plain_siren(net):
+        return torch.func.jvp(net, (s,), (torch.ones_like(s),))
+    h, dh = s, torch.ones_like(s)
+    for lin, act in zip(net.linears, net.activations):
+        a = act.omega0 * torch.nn.functional.linear(h, lin.weight, lin.bias)
+        dh = (act.omega0 * torch.cos(a)) * (dh @ lin.weight.T)
+        h = torch.sin(a)
+    return net.output(h), dh @ net.output.weight.T
+
+
+class _Fit:
+    """One trajectory's trained network and its scalings."""
+
+    def __init__(self, net, t0, t1, mean, std, device):
+        self.net, self.t0, self.t1, self.mean, self.std, self.device = net, t0, t1, mean, std, device
+
+    def _s(self, t):
+        t = np.asarray(t, dtype=float).reshape(-1)
+        s = 2.0 * (t - self.t0) / (self.t1 - self.t0) - 1.0
+        return torch.as_tensor(s, dtype=torch.float32, device=self.device)[:, None]
+
+    @torch.no_grad()
+    def predict(self, t):
+        x = self.net(self._s(t)).double().cpu().numpy()
+        return x * self.std + self.mean
+
+    def derivative(self, t):
+        s = self._s(t)
+        with torch.no_grad():
+            _, ds = _value_and_derivative(self.net, s)
+        return ds.double().cpu().numpy() * self.std * (2.0 / (self.t1 - self.t0))
+
+
+class RKTVDenoiser:
+    """Fit RKTV-INR to one or several noisy trajectories; then evaluate ``x(t)`` and ``dx/dt(t)`` anywhere.
+
+    Several trajectories (a list of ``(n_k, d)`` arrays with a list of times or one shared step) each get
+    their own network; select one with ``trajectory=k``. Training runs on CUDA when available
+    (``config.device="auto"``).
+
+    Example:
+        >>> den = RKTVDenoiser(RKTVConfig(iterations=200, progress=False))
+        >>> den = den.fit(np.sin(np.linspace(0, 6, 200))[:, None], t=6 / 199)
+        >>> den.derivative([0.0, 1.0]).shape
+        (2, 1)
+    """
+
+    def __init__(self, config: RKTVConfig | None = None, **overrides):
+        config = config or RKTVConfig()
+        self.config = dataclasses.replace(config, **overrides).validate() if overrides else config.validate()
+        self.fits_: list[_Fit] = []
+        self.history_: list[dict] = []
+        self.fit_seconds_: float = 0.0
+
+    # -- training --------------------------------------------------------------------------------------
+    def fit(self, x, t) -> "RKTVDenoiser":
+        """Fit to ``x`` (``(n, d)`` or a list of them) sampled at ``t`` (step, ``(n,)``/``(n, 1)``, or a list)."""
+        xs, ts, _ = check_trajectories(x, t, min_samples=4)
+        cfg = self.config
+        device = resolve_device(cfg.device)
+        start = time.perf_counter()
+        self.fits_, self.history_ = [], []
+        for k, (xk, tk) in enumerate(zip(xs, ts)):
+            fit, hist = self._fit_one(xk, tk, device, cfg.seed + k, label=f"RKTV-INR {k + 1}/{len(xs)}")
+            self.fits_.append(fit)
+            self.history_.append(hist)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def _fit_one(self, x, t, device, seed, label):
+        cfg = self.config
+        seed_everything(seed)
+        n, d = x.shape
+        mean = x.mean(0) if cfg.standardize else np.zeros(d)
+        std = x.std(0) if cfg.standardize else np.ones(d)
+        std = np.where(std > 0, std, 1.0)
+        t0, t1 = float(t[0]), float(t[-1])
+        s_np = 2.0 * (t - t0) / (t1 - t0) - 1.0
+        f32 = dict(dtype=torch.float32, device=device)
+        s = torch.as_tensor(s_np, **f32)[:, None]
+        h = (s[1:] - s[:-1])
+        s_all = torch.cat([s, s[:-1] + h / 2])  # nodes, then midpoints
+        z = torch.as_tensor((x - mean) / std, **f32)
+        net = CoordinateMLP(in_features=1, out_features=d, activation="sine", width=cfg.width,
+                            depth=cfg.depth, omega0=cfg.omega0, seed=seed).to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iterations, eta_min=cfg.lr * cfg.lr_final_ratio)
+        hist = {"loss": [], "data": [], "rk": [], "tv": []}
+        bar = tqdm(range(cfg.iterations), desc=label, disable=not cfg.progress, leave=False)
+        for it in bar:
+            val, der = _value_and_derivative(net, s_all)
+            chi, dchi, dmid = val[:n], der[:n], der[n:]
+            data = ((chi - z) ** 2).mean()
+            loss = cfg.weight_data * data
+            rk = tv = torch.zeros((), device=device)
+            if cfg.weight_rk > 0:
+                inc = (chi[1:] - chi[:-1]) if cfg.rk_anchor == "model" else (z[1:] - z[:-1])
+                simpson = (dchi[:-1] + 4 * dmid + dchi[1:]) / 6.0
+                rk = ((inc / h - simpson) ** 2).mean()
+                loss = loss + cfg.weight_rk * rk
+            if cfg.weight_tv > 0:
+                target = dchi if cfg.tv_target == "derivative" else chi
+                tv = (target[1:] - target[:-1]).abs().mean()
+                loss = loss + cfg.weight_tv * tv
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if it % 50 == 0 or it == cfg.iterations - 1:
+                lv = float(loss.detach())
+                if not math.isfinite(lv):
+                    raise TrainingDivergedError(f"RKTV-INR loss became {lv} at iteration {it}; lower lr "
+                                                f"(now {cfg.lr}) or the RK/TV weights")
+                for key, v in (("loss", lv), ("data", float(data.detach())), ("rk", float(rk.detach())),
+                                        ("tv", float(tv.detach()))):
+                    hist[key].append(v)
+                bar.set_postfix(loss=f"{lv:.3g}")
+        bar.close()
+        net.eval()
+        return _Fit(net, t0, t1, mean, std, device), hist
+
+    # -- evaluation ------------------------------------------------------------------------------------
+    def _fit_for(self, trajectory: int) -> _Fit:
+        if not self.fits_:
+            raise InputError("the denoiser is not fitted yet; call fit(x, t) first")
+        if not 0 <= trajectory < len(self.fits_):
+            raise InputError(f"trajectory must be in [0, {len(self.fits_) - 1}], got {trajectory}")
+        return self.fits_[trajectory]
+
+    def predict(self, t, trajectory: int = 0) -> np.ndarray:
+        """Denoised state ``x(t)``, shape ``(len(t), d)``, in the data's units."""
+        return self._fit_for(trajectory).predict(t)
+
+    def derivative(self, t, trajectory: int = 0) -> np.ndarray:
+        """Time derivative ``dx/dt(t)`` of the fitted trajectory (exact derivative of the network)."""
+        return self._fit_for(trajectory).derivative(t)
+
+
+def denoise(x, t, config: RKTVConfig | None = None, **overrides):
+    """Fit RKTV-INR to one trajectory and return ``(x_smooth, x_dot)`` at the sample times.
+
+    Example:
+        >>> xs, dxs = denoise(np.sin(np.linspace(0, 6, 100))[:, None], 6 / 99, iterations=100, progress=False)
+    """
+    den = RKTVDenoiser(config, **overrides).fit(x, t)
+    tt = check_trajectories(x, t, min_samples=4)[1][0]
+    return den.predict(tt), den.derivative(tt)

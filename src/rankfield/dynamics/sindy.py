@@ -1,0 +1,242 @@
+"""RKTV-INR inside PySINDy: a differentiation method, a threshold-selecting optimizer and :func:`discover`.
+
+Example:
+    >>> import pysindy as ps
+    >>> from rankfield.dynamics import RKTV, AutoSTLSQ, get_system, add_noise
+    >>> t, x = get_system("lorenz").simulate()
+    >>> model = ps.SINDy(differentiation_method=RKTV(iterations=500, progress=False),
+    ...                  optimizer=AutoSTLSQ(), feature_library=ps.PolynomialLibrary(2))
+    >>> model = model.fit(add_noise(x, 0.1), t=t, feature_names=["x", "y", "z"])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from math import comb
+
+import numpy as np
+import pysindy as ps
+from pysindy.differentiation import BaseDifferentiation
+from pysindy.optimizers import BaseOptimizer
+
+from rankfield.dynamics._validation import as_time_vector, check_trajectories
+from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser
+from rankfield.errors import InputError
+
+__all__ = ["RKTV", "AutoSTLSQ", "DiscoveryResult", "discover"]
+
+
+class RKTV(BaseDifferentiation):
+    """PySINDy differentiation method backed by the RKTV-INR denoiser.
+
+    Sets ``smoothed_x_`` (the denoised states, from which PySINDy builds the library) and returns the
+    network's exact derivative. ``t`` may be a float step, ``(n,)`` or ``(n, 1)``; with several
+    trajectories PySINDy calls it once per trajectory (``denoisers_`` keeps every fit).
+
+    Example:
+        >>> diff = RKTV(iterations=200, progress=False)
+        >>> x_dot = diff(np.sin(np.linspace(0, 6, 100))[:, None], t=6 / 99)
+        >>> diff.smoothed_x_.shape
+        (100, 1)
+    """
+
+    def __init__(self, config: RKTVConfig | None = None, **overrides):
+        config = config or RKTVConfig()
+        self.config = dataclasses.replace(config, **overrides).validate() if overrides else config.validate()
+        self.denoisers_: list[RKTVDenoiser] = []
+
+    def _differentiate(self, x, t=1):
+        arr = np.asarray(x, dtype=float)
+        if arr.ndim != 2:
+            raise InputError(f"RKTV differentiates (n_samples, n_states) arrays; got shape {arr.shape}")
+        tt = as_time_vector(t, arr.shape[0])
+        den = RKTVDenoiser(self.config).fit(arr, tt)
+        self.denoiser_ = den
+        self.denoisers_.append(den)
+        self.smoothed_x_ = den.predict(tt)
+        return den.derivative(tt)
+
+
+def _stlsq(X, y, tau, max_iter=20):
+    """Sequentially thresholded least squares for one target (no ridge); returns coefficients."""
+    c = np.linalg.lstsq(X, y, rcond=None)[0]
+    for _ in range(max_iter):
+        keep = np.abs(c) >= tau
+        new = np.zeros_like(c)
+        if keep.any():
+            new[keep] = np.linalg.lstsq(X[:, keep], y, rcond=None)[0]
+        if np.array_equal(np.abs(new) >= tau, keep) and np.allclose(new, c):
+            return new
+        c = new
+    return c
+
+
+class AutoSTLSQ(BaseOptimizer):
+    """STLSQ with the threshold chosen per equation by a sweep scored with an information criterion.
+
+    For each target the library columns and the target are scaled to unit RMS, STLSQ (plain least squares,
+    no ridge) runs over ``n_thresholds`` thresholds spaced geometrically between ``min_ratio * max|c|`` and
+    ``max|c|`` (``c`` the full least-squares solution), and each distinct support is refitted and scored with
+    ``n_eff * log(RSS / n) + penalty * k``. ``criterion="aic"`` uses penalty 2, ``"bic"`` uses ``log(n_eff)``.
+    ``n_eff`` is the number of samples divided by ``decorrelation`` (derivative estimates from smoothing
+    are correlated over neighbouring samples, so the raw ``n`` overstates the evidence for extra terms).
+    The chosen threshold (relative units) per equation is kept in ``thresholds_``.
+
+    Example:
+        >>> opt = AutoSTLSQ(criterion="bic")
+    """
+
+    def __init__(self, criterion: str = "bic", n_thresholds: int = 40, min_ratio: float = 1e-3,
+                 decorrelation: float = 10.0, max_iter: int = 20):
+        super().__init__(max_iter=max_iter, normalize_columns=False, unbias=False)
+        if criterion not in ("aic", "bic"):
+            raise InputError(f"criterion must be 'aic' or 'bic', got {criterion!r}")
+        if n_thresholds < 2 or not 0 < min_ratio < 1 or decorrelation < 1:
+            raise InputError("need n_thresholds >= 2, 0 < min_ratio < 1 and decorrelation >= 1")
+        self.criterion = criterion
+        self.n_thresholds = n_thresholds
+        self.min_ratio = min_ratio
+        self.decorrelation = decorrelation
+
+    def _reduce(self, x, y):
+        n, p = x.shape
+        norms = np.sqrt(np.mean(x ** 2, axis=0))
+        norms[norms == 0] = 1.0
+        X = x / norms
+        n_eff = max(n / self.decorrelation, p + 2.0)
+        penalty = 2.0 if self.criterion == "aic" else np.log(n_eff)
+        coef = np.zeros((y.shape[1], p))
+        self.thresholds_, self.scores_ = [], []
+        for j in range(y.shape[1]):
+            scale = np.sqrt(np.mean(y[:, j] ** 2)) or 1.0
+            yj = y[:, j] / scale
+            full = np.linalg.lstsq(X, yj, rcond=None)[0]
+            top = np.max(np.abs(full)) or 1.0
+            taus = np.geomspace(self.min_ratio * top, top, self.n_thresholds)
+            seen, candidates = set(), []
+            for tau in taus:
+                c = _stlsq(X, yj, tau, self.max_iter)
+                key = tuple(np.abs(c) > 0)
+                if key in seen:
+                    continue
+                seen.add(key)
+                rss = max(float(np.sum((yj - X @ c) ** 2)), 1e-300)
+                k = int(np.sum(np.abs(c) > 0))
+                score = n_eff * np.log(rss / n) + penalty * k
+                candidates.append((score, k, float(tau), c))
+            score, k, tau, c = min(candidates, key=lambda r: (r[0], r[1]))
+            coef[j] = c * scale
+            self.thresholds_.append(tau / top)
+            self.scores_.append([(r[1], r[0]) for r in candidates])
+        self.coef_ = coef / norms
+        self.history_.append(self.coef_)
+
+
+@dataclass
+class DiscoveryResult:
+    """What :func:`discover` found.
+
+    Attributes:
+        model: the fitted ``ps.SINDy`` model (``model.simulate``, ``model.predict`` work as usual).
+        equations: one string per state, e.g. ``"-10.000 x + 10.000 y"``.
+        coefficients: ``(n_states, n_features)`` in the library's feature order.
+        feature_names: library feature names (columns of ``coefficients``).
+        state_names: names of the states.
+        t, x, x_smooth, x_dot: per trajectory (lists), the times, the data, the denoised states and the
+            derivatives used for the regression.
+        denoiser: the :class:`RKTVDenoiser` of the last trajectory when RKTV-INR was used, else ``None``.
+        thresholds: the chosen relative threshold per equation (automatic selection) or the fixed one.
+    """
+
+    model: ps.SINDy
+    equations: list[str]
+    coefficients: np.ndarray
+    feature_names: list[str]
+    state_names: list[str]
+    t: list[np.ndarray]
+    x: list[np.ndarray]
+    x_smooth: list[np.ndarray]
+    x_dot: list[np.ndarray]
+    denoiser: RKTVDenoiser | None = None
+    thresholds: list[float] = field(default_factory=list)
+    differentiation_seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (no arrays of samples)."""
+        return {"state_names": self.state_names, "feature_names": self.feature_names,
+                "equations": self.format_equations(), "coefficients": self.coefficients.tolist(),
+                "thresholds": [float(v) for v in self.thresholds],
+                "differentiation_seconds": self.differentiation_seconds}
+
+    def format_equations(self, precision: int = 3) -> list[str]:
+        return [f"d{name}/dt = {eq}" for name, eq in zip(self.state_names, self.model.equations(precision))]
+
+
+def _n_features(library, n_states):
+    try:
+        return library.fit(np.zeros((2, n_states))).n_output_features_
+    except Exception:  # noqa: BLE001 - exotic libraries: do not block on the count
+        return comb(n_states + 2, 2)
+
+
+def discover(x, t, *, degree: int = 2, library=None, differentiation=None, config: RKTVConfig | None = None,
+             criterion: str = "bic", threshold: float | None = None, optimizer=None,
+             state_names: list[str] | None = None, device: str | None = None, seed: int | None = None,
+             progress: bool | None = None) -> DiscoveryResult:
+    """Denoise/differentiate ``x`` and run SINDy with an automatically chosen sparsity threshold.
+
+    Args:
+        x: ``(n, d)`` states, or a list of trajectories.
+        t: time step, times ``(n,)``/``(n, 1)``, or a list of time arrays.
+        degree: degree of the ``PolynomialLibrary`` (ignored when ``library`` is given).
+        differentiation: a PySINDy differentiation method; default :class:`RKTV` built from ``config``.
+        config: RKTV-INR settings; ``device``, ``seed`` and ``progress`` override its fields.
+        criterion: ``bic`` or ``aic`` for the per-equation threshold sweep (:class:`AutoSTLSQ`).
+        threshold: a fixed STLSQ threshold instead of the sweep.
+        optimizer: any PySINDy optimizer (overrides ``criterion``/``threshold``).
+        state_names: names of the states (default ``x, y, z`` for up to 3 states, else ``x0, x1, ...``).
+
+    Example:
+        >>> from rankfield.dynamics import discover, get_system, add_noise
+        >>> t, x = get_system("lorenz").simulate()
+        >>> res = discover(add_noise(x, 0.1, seed=0), t, config=RKTVConfig(iterations=500, progress=False))
+        >>> print("\\n".join(res.format_equations()))
+    """
+    import time
+
+    library = library if library is not None else ps.PolynomialLibrary(degree=degree)
+    xs0, ts0, multiple = check_trajectories(x, t, min_samples=4, names=state_names)
+    d = xs0[0].shape[1]
+    state_names = list(state_names) if state_names else (["x", "y", "z"][:d] if d <= 3 else [f"x{j}" for j in range(d)])
+    if len(state_names) != d:
+        raise InputError(f"{len(state_names)} state names for {d} states")
+    n_feat = _n_features(library, d)
+    for k, xk in enumerate(xs0):
+        if xk.shape[0] <= n_feat:
+            raise InputError(f"{'x[%d]' % k if multiple else 'x'} has {xk.shape[0]} samples but the library has "
+                             f"{n_feat} terms; SINDy needs more samples than terms")
+    if differentiation is None:
+        cfg = config or RKTVConfig()
+        over = {k: v for k, v in dict(device=device, seed=seed, progress=progress).items() if v is not None}
+        differentiation = RKTV(dataclasses.replace(cfg, **over))
+    if optimizer is None:
+        optimizer = AutoSTLSQ(criterion=criterion) if threshold is None else ps.STLSQ(threshold=threshold, alpha=0.0)
+    start = time.perf_counter()
+    x_smooth, x_dot = [], []
+    for xk, tk in zip(xs0, ts0):
+        x_dot.append(np.asarray(differentiation(xk, t=tk), dtype=float))
+        x_smooth.append(np.asarray(getattr(differentiation, "smoothed_x_", xk), dtype=float))
+    diff_seconds = time.perf_counter() - start
+    keep = [np.all(np.isfinite(xd), axis=1) for xd in x_dot]  # finite differences leave NaN at the ends
+    model = ps.SINDy(optimizer=optimizer, feature_library=library, differentiation_method=differentiation)
+    fx = [xs[m] for xs, m in zip(x_smooth, keep)]
+    fd = [xd[m] for xd, m in zip(x_dot, keep)]
+    ft = [tk[m] for tk, m in zip(ts0, keep)]
+    model.fit(fx, t=ft, x_dot=fd, feature_names=state_names)
+    thresholds = list(getattr(optimizer, "thresholds_", [threshold] * d if threshold is not None else []))
+    return DiscoveryResult(model=model, equations=model.equations(), coefficients=np.asarray(model.coefficients()),
+                           feature_names=list(model.get_feature_names()), state_names=state_names,
+                           t=ts0, x=xs0, x_smooth=x_smooth, x_dot=x_dot,
+                           denoiser=getattr(differentiation, "denoiser_", None), thresholds=thresholds,
+                           differentiation_seconds=diff_seconds)
