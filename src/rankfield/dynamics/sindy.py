@@ -79,8 +79,11 @@ class AutoSTLSQ(BaseOptimizer):
     no ridge) runs over ``n_thresholds`` thresholds spaced geometrically between ``min_ratio * max|c|`` and
     ``max|c|`` (``c`` the full least-squares solution), and each distinct support is refitted and scored with
     ``n_eff * log(RSS / n) + penalty * k``. ``criterion="aic"`` uses penalty 2, ``"bic"`` uses ``log(n_eff)``.
-    ``n_eff`` is the number of samples divided by ``decorrelation`` (derivative estimates from smoothing
-    are correlated over neighbouring samples, so the raw ``n`` overstates the evidence for extra terms).
+    ``n_eff`` is the effective sample size: derivative estimates from smoothing are correlated over
+    neighbouring samples, so the raw ``n`` overstates the evidence for extra terms (measured on Lorenz at 10%
+    noise with raw ``n``: 12-23 wrong terms). ``decorrelation="ar1"`` (default) estimates it from the lag-1
+    autocorrelation ``rho`` of the full least-squares residual, ``n_eff = n (1 - rho) / (1 + rho)``; a number
+    ``c`` uses ``n / c``.
     The chosen threshold (relative units) per equation is kept in ``thresholds_``.
 
     Example:
@@ -88,12 +91,12 @@ class AutoSTLSQ(BaseOptimizer):
     """
 
     def __init__(self, criterion: str = "bic", n_thresholds: int = 40, min_ratio: float = 1e-3,
-                 decorrelation: float = 10.0, max_iter: int = 20):
+                 decorrelation: float | str = "ar1", max_iter: int = 20):
         super().__init__(max_iter=max_iter, normalize_columns=False, unbias=False)
         if criterion not in ("aic", "bic"):
             raise InputError(f"criterion must be 'aic' or 'bic', got {criterion!r}")
-        if n_thresholds < 2 or not 0 < min_ratio < 1 or decorrelation < 1:
-            raise InputError("need n_thresholds >= 2, 0 < min_ratio < 1 and decorrelation >= 1")
+        if n_thresholds < 2 or not 0 < min_ratio < 1 or (decorrelation != "ar1" and not decorrelation >= 1):
+            raise InputError("need n_thresholds >= 2, 0 < min_ratio < 1 and decorrelation 'ar1' or >= 1")
         self.criterion = criterion
         self.n_thresholds = n_thresholds
         self.min_ratio = min_ratio
@@ -104,14 +107,21 @@ class AutoSTLSQ(BaseOptimizer):
         norms = np.sqrt(np.mean(x ** 2, axis=0))
         norms[norms == 0] = 1.0
         X = x / norms
-        n_eff = max(n / self.decorrelation, p + 2.0)
-        penalty = 2.0 if self.criterion == "aic" else np.log(n_eff)
         coef = np.zeros((y.shape[1], p))
-        self.thresholds_, self.scores_ = [], []
+        self.thresholds_, self.scores_, self.n_eff_ = [], [], []
         for j in range(y.shape[1]):
             scale = np.sqrt(np.mean(y[:, j] ** 2)) or 1.0
             yj = y[:, j] / scale
             full = np.linalg.lstsq(X, yj, rcond=None)[0]
+            if self.decorrelation == "ar1":
+                r = yj - X @ full
+                rho = float(np.clip(np.dot(r[:-1], r[1:]) / max(np.dot(r, r), 1e-300), 0.0, 0.999))
+                n_eff = n * (1 - rho) / (1 + rho)
+            else:
+                n_eff = n / self.decorrelation
+            n_eff = float(np.clip(n_eff, p + 2.0, n))
+            self.n_eff_.append(n_eff)
+            penalty = 2.0 if self.criterion == "aic" else np.log(n_eff)
             top = np.max(np.abs(full)) or 1.0
             taus = np.geomspace(self.min_ratio * top, top, self.n_thresholds)
             seen, candidates = set(), []

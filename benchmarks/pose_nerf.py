@@ -1,0 +1,202 @@
+"""Benchmark of rankfield.nerf: fixed GT poses vs BARF se(3) refinement vs the invertible neural warp.
+
+Scenes: the procedural scene (always; BARF se(3) noise), ``../shared/data/lego_100`` with BARF noise
+sigma = 0.15 and ``../shared/data/fern`` (LLFF) from identity init, each when present. Plus the 2-D planar
+alignment success rate over 20 random problems per method. Writes the ``pose_nerf`` section of
+docs/benchmarks.md and plots into docs/.
+
+    python benchmarks/pose_nerf.py            # full run (CPU: roughly 30 minutes)
+    python benchmarks/pose_nerf.py --quick    # procedural scene with fewer steps + 5 planar problems
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _report import DOCS, markdown_table, write_section  # noqa: E402
+
+from rankfield._device import resolve_device  # noqa: E402
+from rankfield.nerf import (RenderConfig, TrainConfig, fit_pose_nerf, generate_procedural_scene,  # noqa: E402
+                            identity_poses, load_blender, load_llff, perturb_poses_barf)
+from rankfield.nerf.pipeline import default_configs  # noqa: E402
+from rankfield.nerf.planar import PlanarConfig, success_rate  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+METHODS = ["fixed", "se3", "warp"]
+
+
+def run_scene(name, train, test, init, steps, device, rays=480, samples=24, log=print):
+    rows = []
+    for method in METHODS:
+        field_cfg, warp_cfg = default_configs(train, quick=True)
+        cfg = TrainConfig(steps=steps, rays_per_step=rays, lr_field=3e-3, lr_pose=3e-3,
+                          render=RenderConfig(n_samples=samples), progress=False)
+        start = train.poses if method == "fixed" else init
+        t0 = time.perf_counter()
+        res = fit_pose_nerf(train, test, start, method, field_config=field_cfg, warp_config=warp_cfg,
+                            train_config=cfg, device=device, seed=0)
+        m = res.metrics
+        row = {"scene": name, "method": "fixed GT" if method == "fixed" else method,
+               "init rot (deg)": m["initial_rotation_deg"] if method != "fixed" else 0.0,
+               "rot (deg)": m["rotation_deg"], "trans (x100)": 100 * m["translation"],
+               "train PSNR": m["train_psnr_last100"], "test PSNR": m.get("test_psnr", float("nan")),
+               "test SSIM": m.get("test_ssim", float("nan")), "steps": steps,
+               "time (s)": round(time.perf_counter() - t0, 1)}
+        log(json.dumps(row))
+        rows.append(row)
+    return rows
+
+
+def _get(rows, scene_prefix, method, key):
+    return next((r[key] for r in rows if r["scene"].startswith(scene_prefix) and r["method"] == method), None)
+
+
+def target_lines(rows, planar, device) -> list[str]:
+    """Each target of the issue, met or not, with the numbers of this run."""
+    out = []
+    if planar:
+        w, h = planar["warp"]["success_rate"], planar["homography"]["success_rate"]
+        out.append(f"2-D alignment, warp succeeds more often than homography refinement: warp {w:.2f} vs "
+                   f"homography {h:.2f} -> {'MET' if w > h else 'NOT MET'}.")
+    rw, rs = _get(rows, "lego", "warp", "rot (deg)"), _get(rows, "lego", "se3", "rot (deg)")
+    if rw is not None:
+        pw, pg = _get(rows, "lego", "warp", "test PSNR"), _get(rows, "lego", "fixed GT", "test PSNR")
+        ok = rw < rs and rw < 1 and rs < 1 and pw >= pg - 1
+        out.append(f"lego_100 sigma 0.15: warp rotation {rw:.2f} deg vs se3 {rs:.2f} deg (both < 1 deg needed), warp "
+                   f"test PSNR {pw:.2f} vs fixed-GT {pg:.2f} dB (within 1 dB needed) -> {'MET' if ok else 'NOT MET'}.")
+    else:
+        out.append("lego_100: not run (data absent or --quick).")
+    if device.type == "cuda":
+        fr = _get(rows, "fern", "warp", "rot (deg)")
+        out.append(f"fern 1/8 on GPU within 10 min to < 0.5 deg: this run used 1/16 and {fr} deg -> see table.")
+    else:
+        out.append("fern on a GPU (< 0.5 deg within 10 minutes): NOT TESTED, no GPU in this run.")
+    return out
+
+
+def plot_rows(rows, planar, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scenes = list(dict.fromkeys(r["scene"] for r in rows))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    w = 0.35
+    for j, method in enumerate(["se3", "warp"]):
+        vals = [next((r["rot (deg)"] for r in rows if r["scene"] == s and r["method"] == method), np.nan) for s in scenes]
+        axes[0].bar(np.arange(len(scenes)) + (j - 0.5) * w, vals, w, label=method)
+    init = [next((r["init rot (deg)"] for r in rows if r["scene"] == s and r["method"] == "se3"), np.nan) for s in scenes]
+    axes[0].scatter(np.arange(len(scenes)), init, c="k", marker="_", s=400, label="initial")
+    axes[0].set_xticks(np.arange(len(scenes)), scenes, fontsize=8)
+    axes[0].set_ylabel("mean rotation error (deg)")
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    for method, res in planar.items():
+        axes[1].hist([r["corner_error_px"] for r in res["rows"]], bins=np.logspace(-1, 2.5, 20), alpha=0.6,
+                     label=f"{method} (success {res['success_rate']:.2f})")
+    axes[1].axvline(PlanarConfig().success_px, c="k", ls="--", lw=1)
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("2-D alignment corner error (px)")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="procedural scene only, fewer steps, 5 planar problems")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--steps", type=int, default=None, help="steps per scene run (default 1500, quick 400)")
+    ap.add_argument("--planar-problems", type=int, default=None, help="planar problems per method (default 20)")
+    ap.add_argument("--skip-planar", action="store_true")
+    args = ap.parse_args(argv)
+    device = resolve_device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(1)  # small ops: 1 thread is faster than oversubscribing a shared CPU
+    steps = args.steps or (400 if args.quick else 1500)
+    n_planar = args.planar_problems or (5 if args.quick else 20)
+    rows, read = [], []
+    t_all = time.perf_counter()
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = generate_procedural_scene(tmp, n_train=24, n_test=6, size=32, seed=0)
+        train, test = load_blender(root, "train"), load_blender(root, "test")
+    rows += run_scene("procedural (sigma 0.08)", train, test, perturb_poses_barf(train.poses, 0.08, seed=1), steps,
+                      device)
+    lego = DATA / "lego_100"
+    if not args.quick and (lego / "transforms_train.json").exists():
+        train, test = load_blender(lego, "train"), load_blender(lego, "test", max_frames=8)
+        read.append(f"{lego}/transforms_train.json (100 frames), transforms_test.json (first 8 of 25)")
+        rows += run_scene("lego_100 (sigma 0.15)", train, test, perturb_poses_barf(train.poses, 0.15, seed=1), steps,
+                          device)
+    else:
+        print(f"skipping lego_100 ({'--quick' if args.quick else 'not found at ' + str(lego)})")
+    fern = DATA / "fern"
+    if not args.quick and (fern / "poses_bounds.npy").exists():
+        train = load_llff(fern, factor=16)
+        read.append(f"{fern}/poses_bounds.npy + images_16/ (20 frames, 252x189)")
+        rows += run_scene("fern 1/16 (identity init)", train, None, identity_poses(len(train)), steps, device)
+    else:
+        print(f"skipping fern ({'--quick' if args.quick else 'not found at ' + str(fern)})")
+
+    planar = {}
+    if not args.skip_planar:
+        cfg = PlanarConfig()
+        for method in ("homography", "warp"):
+            t0 = time.perf_counter()
+            planar[method] = success_rate(method, n_planar, cfg, sigma=0.1)
+            planar[method]["seconds"] = time.perf_counter() - t0
+            print(method, planar[method]["success_rate"], planar[method]["median_corner_error_px"])
+
+    DOCS.mkdir(exist_ok=True)
+    plot = DOCS / "pose_nerf.png"
+    raw = DOCS / "pose_nerf.json"
+    plot_rows(rows, planar, plot)
+    body = ["Jointly optimised NeRF poses: fixed ground-truth poses, BARF per-frame se(3) refinement and the invertible "
+            "neural warp (rigidity loss, Kabsch poses). Pose errors after Sim(3) Procrustes alignment of the camera "
+            "centres; translation = aligned camera-centre distance x100 (scene units); test PSNR/SSIM on test views "
+            "rendered at GT poses mapped into the learned frame (no test-time refinement). CPU-sized budgets: "
+            f"{steps} steps of 480 rays x 24 samples, field 3x64 ReLU with coarse-to-fine PE, warp 3 coupling blocks "
+            "(latent 32, hidden 64). The papers train 200k steps of 1024-2048 rays x 128 samples.", ""]
+    body.append(markdown_table(rows))
+    if read:
+        body += ["", "Data read: " + "; ".join(read) + "."]
+    if planar:
+        prow = [{"method": m, "problems": n_planar, "success rate": r["success_rate"],
+                 "median corner err (px)": r["median_corner_error_px"], "mean corner err (px)": r["mean_corner_error_px"],
+                 "time (s)": round(r["seconds"], 1)} for m, r in planar.items()]
+        body += ["", f"2-D planar alignment (astronaut 96x128 canvas, 5 patches of 16x16 px, sl(3) noise sigma 0.1, "
+                     f"{PlanarConfig().steps} steps; success = mean corner error < {PlanarConfig().success_px} px after "
+                     "removing the global homography gauge; seeds 100-119, development used seeds 0-2):", "",
+                 markdown_table(prow)]
+    body += ["", "Targets of issue 4:", ""] + [f"- {line}" for line in target_lines(rows, planar, device)]
+    body += ["", "Fern from identity init: camera centres that have not spread out make the Sim(3) alignment of "
+             "centres degenerate (fern's centres are nearly collinear along x), so rotation errors near 180 deg mean "
+             "'not registered', not a flipped scene.",
+             "", f"Raw rows: `{raw.name}`."]
+    raw.write_text(json.dumps({"rows": rows, "planar": {m: {k: v for k, v in r.items()} for m, r in planar.items()}},
+                              indent=1, default=float))
+    body += ["", f"![pose errors and planar corner errors]({plot.name})", "",
+             f"Total time {time.perf_counter() - t_all:.0f} s."]
+    text = "\n".join(body)
+    path = write_section("pose_nerf", "Pose-optimising NeRF (rankfield.nerf)", text)
+    print(text)
+    print(f"wrote {path} and {plot}")
+
+
+if __name__ == "__main__":
+    main()

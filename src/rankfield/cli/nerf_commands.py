@@ -1,0 +1,171 @@
+"""``rankfield fit-scene``: NeRF with camera poses optimised jointly with the scene."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from rankfield.cli._common import add_common_options, positive_float, positive_int
+
+_DEFAULT_STEPS_PROCEDURAL = 1500
+_DEFAULT_STEPS_DATA = 3000
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "fit-scene", help="fit a NeRF while optimising its camera poses",
+        description="Train a radiance field jointly with the camera poses (fixed, BARF se(3) refinement, or the "
+                    "invertible neural warp) and write rendered test views, a turntable GIF, a camera-position plot "
+                    "(ground truth / initial / estimated), metrics.json and a checkpoint into --out. With no DATA, "
+                    "renders the built-in procedural scene (exact poses), perturbs its poses and registers them.")
+    p.add_argument("data", nargs="?", default=None,
+                   help="Blender/Instant-NGP scene folder or transforms JSON, or an LLFF folder (poses_bounds.npy); "
+                        "default: the procedural scene")
+    p.add_argument("--pose-model", default="warp", choices=["fixed", "se3", "warp"],
+                   help="fixed poses, BARF per-frame se(3) refinement, or the invertible neural warp (default: warp)")
+    p.add_argument("--init", default=None, choices=["noisy", "identity", "gt"],
+                   help="initial poses: BARF se(3) noise on the GT, identity (forward-facing scenes) or GT "
+                        "(default: identity for LLFF, noisy otherwise)")
+    p.add_argument("--noise", type=positive_float, default=None,
+                   help="BARF se(3) noise sigma for --init noisy (default: 0.08 procedural, 0.15 otherwise)")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help=f"optimisation steps (default: {_DEFAULT_STEPS_PROCEDURAL} procedural, {_DEFAULT_STEPS_DATA} data)")
+    p.add_argument("--rays", type=positive_int, default=480, help="rays per step (default: 480)")
+    p.add_argument("--samples", type=positive_int, default=24, help="samples per ray (default: 24)")
+    p.add_argument("--lr-field", type=positive_float, default=3e-3,
+                   help="field Adam learning rate, decayed to 1e-4 (default: 3e-3)")
+    p.add_argument("--lr-pose", type=positive_float, default=3e-3,
+                   help="pose-model Adam learning rate, decayed to 1e-4 (default: 3e-3)")
+    p.add_argument("--size", type=positive_int, default=32, help="procedural scene image size (default: 32)")
+    p.add_argument("--views", type=positive_int, default=24, help="procedural scene training views (default: 24)")
+    p.add_argument("--downscale", type=positive_float, default=1.0,
+                   help="resize Blender images by this factor, e.g. 0.5 (default: 1)")
+    p.add_argument("--llff-factor", type=positive_int, default=8, help="LLFF images_N folder to use (default: 8)")
+    p.add_argument("--max-frames", type=positive_int, default=None, help="use at most this many training frames")
+    p.add_argument("--test-time-refine", type=int, default=0,
+                   help="steps of photometric test-pose refinement before measuring test PSNR (default: 0)")
+    p.add_argument("--large", action="store_true", help="bigger field/warp (BARF-like widths); slower")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="CPU threads for torch (default: 1; the per-step batches are small and oversubscribed "
+                        "cores slow training down many times)")
+    p.add_argument("--resume", default=None, help="continue from a checkpoint written by an earlier fit-scene run")
+    add_common_options(p, "outputs/fit-scene")
+    p.set_defaults(func=run_fit_scene)
+
+
+_STORED = ("data", "pose_model", "init", "noise", "rays", "samples", "lr_field", "lr_pose", "size", "views", "downscale", "llff_factor",
+           "max_frames", "seed", "large")
+
+
+def _load(args, scratch: Path):
+    """Training scene, test scene (or None) and a description; validates before anything is written."""
+    from rankfield.nerf.data import generate_procedural_scene, load_blender, load_llff
+
+    if args.data is None:
+        root = generate_procedural_scene(scratch / "scene", n_train=args.views, n_test=6, size=args.size, seed=args.seed)
+        return load_blender(root, "train"), load_blender(root, "test"), "procedural scene"
+    path = Path(args.data)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    if path.is_dir() and (path / "poses_bounds.npy").exists():
+        scene = load_llff(path, factor=args.llff_factor)
+        if args.max_frames:
+            scene = scene.subset(slice(0, args.max_frames))
+        return scene, None, f"LLFF {path}"
+    train = load_blender(path, "train", downscale=args.downscale, max_frames=args.max_frames)
+    test = None
+    if path.is_dir() and (path / "transforms_test.json").exists():
+        test = load_blender(path, "test", downscale=args.downscale, max_frames=8)
+    return train, test, f"Blender {path}"
+
+
+def run_fit_scene(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import torch
+
+    from rankfield._device import resolve_device
+    from rankfield.errors import InputError
+    from rankfield.nerf.data import identity_poses, perturb_poses_barf
+    from rankfield.nerf.evaluate import pose_errors
+    from rankfield.nerf.pipeline import default_configs, fit_pose_nerf
+    from rankfield.nerf.plotting import plot_cameras, save_turntable, save_view_grid, turntable_poses
+    from rankfield.nerf.render import RenderConfig
+    from rankfield.nerf.train import TrainConfig, load_checkpoint
+
+    device = resolve_device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(args.threads)
+    steps_given = args.steps
+    init_c2w = None
+    if args.resume:
+        ck = load_checkpoint(args.resume)
+        stored = ck.get("extra", {}).get("cli")
+        if not stored:
+            raise InputError(f"{args.resume} was not written by fit-scene (no stored settings)")
+        for k in _STORED:
+            setattr(args, k, stored[k])
+        init_c2w = ck["extra"]["init_c2w"]
+        args.steps = max(steps_given or 0, stored["steps"], int(ck["step"]))
+    if args.test_time_refine < 0:
+        raise InputError("--test-time-refine must be >= 0")
+    out = Path(args.out)
+    with tempfile.TemporaryDirectory() as tmp:  # the procedural scene is rendered there and read back
+        train, test, what = _load(args, Path(tmp))
+    kind = args.init or ("identity" if train.forward_facing else "noisy")
+    if args.steps is None:
+        args.steps = _DEFAULT_STEPS_PROCEDURAL if args.data is None else _DEFAULT_STEPS_DATA
+    if args.noise is None:
+        args.noise = 0.08 if args.data is None else 0.15
+    if init_c2w is None:
+        init_c2w = {"noisy": lambda: perturb_poses_barf(train.poses, args.noise, seed=args.seed + 1),
+                    "identity": lambda: identity_poses(len(train)), "gt": lambda: train.poses.clone()}[kind]()
+    field_cfg, warp_cfg = default_configs(train, quick=not args.large)
+    cfg = TrainConfig(steps=args.steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
+                      lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
+                      lr_pose_end=min(1e-4, args.lr_pose),
+                      progress=not args.no_progress, seed=args.seed, checkpoint_every=500)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"fit-scene: {what}, {len(train)} views {train.intrinsics.width}x{train.intrinsics.height}, "
+          f"init={kind}" + (f" (sigma={args.noise})" if kind == "noisy" else "") +
+          f", pose model={args.pose_model}, {args.steps} steps on {device}")
+    cli_state = {k: getattr(args, k) for k in _STORED} | {"steps": args.steps}
+    t0 = time.perf_counter()
+    res = fit_pose_nerf(train, test, init_c2w, args.pose_model, field_config=field_cfg, warp_config=warp_cfg,
+                        train_config=cfg, device=device, seed=args.seed, checkpoint_path=out / "checkpoint.pt",
+                        resume=args.resume, test_time_refine=args.test_time_refine,
+                        extra={"cli": cli_state, "init_c2w": init_c2w})
+    m = res.metrics
+    sim = res.errors["sim"] if args.pose_model != "fixed" else None
+    rcfg = RenderConfig(n_samples=args.samples, white_background=train.white_background,
+                        inverse_depth=train.forward_facing)
+    written = []
+    if res.views is not None:
+        written.append(save_view_grid(res.views["renders"], test.images, out / "test_views.png"))
+    else:  # no test split: show training views rendered at their estimated poses
+        from rankfield.nerf.evaluate import render_view
+
+        est = res.pose_model.poses().cpu()
+        n = min(6, len(train))
+        renders = torch.stack([render_view(res.field, est[i], train.intrinsics, rcfg, train.near, train.far)["rgb"].cpu()
+                               for i in range(n)])
+        written.append(save_view_grid(renders, train.images[:n], out / "train_views.png"))
+    init_aligned = pose_errors(init_c2w, train.poses)["aligned"] if kind != "identity" else None
+    written.append(plot_cameras(train.poses, init_aligned, res.errors["aligned"], out / "cameras.png",
+                                title=f"{args.pose_model}: rot {m['rotation_deg']:.2f} deg (init {m['initial_rotation_deg']:.2f})"))
+    tt = turntable_poses(train.poses, n=24, forward_facing=train.forward_facing)
+    tt_cam = train.intrinsics.scaled(2.0) if max(train.intrinsics.width, train.intrinsics.height) < 64 else train.intrinsics
+    written.append(save_turntable(res.field, tt_cam, tt, sim, rcfg, train.near, train.far, out / "turntable.gif"))
+    m["total_seconds"] = round(time.perf_counter() - t0, 2)
+    m["data"] = what
+    (out / "metrics.json").write_text(json.dumps(m, indent=2))
+    written += [out / "metrics.json", out / "checkpoint.pt"]
+    print(f"poses: rotation error {m['initial_rotation_deg']:.3f} -> {m['rotation_deg']:.3f} deg, "
+          f"translation {m['initial_translation']:.4f} -> {m['translation']:.4f}")
+    if "test_psnr" in m:
+        print(f"test views: PSNR {m['test_psnr']:.2f} dB, SSIM {m['test_ssim']:.3f}")
+    print(f"train PSNR (last 100 steps) {m['train_psnr_last100']:.2f} dB; {m['total_seconds']:.1f} s")
+    print(f"outputs written to {out}/: " + ", ".join(Path(w).name for w in written))
+    return 0

@@ -1,0 +1,51 @@
+"""rankfield.nerf -- NeRF with camera poses optimised jointly with the scene.
+
+Poses are fixed, refined per frame in se(3) (BARF), or produced by an invertible neural warp shared by
+all frames with per-frame latent codes and a rigidity loss from a differentiable Kabsch fit (Chng et al.,
+ECCV 2024). Conventions: camera-to-world poses in OpenGL axes (see :mod:`rankfield.nerf.camera`),
+twists ordered ``[w, v]`` (see :mod:`rankfield.nerf.geometry`).
+
+Example (a few seconds on CPU)::
+
+    >>> import tempfile
+    >>> from rankfield.nerf import (generate_procedural_scene, load_blender, perturb_poses_barf,
+    ...                             fit_pose_nerf, TrainConfig, FieldConfig)
+    >>> root = generate_procedural_scene(tempfile.mkdtemp(), n_train=8, n_test=2, size=16)
+    >>> train, test = load_blender(root, "train"), load_blender(root, "test")
+    >>> init = perturb_poses_barf(train.poses, sigma=0.05, seed=1)
+    >>> res = fit_pose_nerf(train, test, init, "warp", field_config=FieldConfig(width=32, depth=2),
+    ...                     train_config=TrainConfig(steps=20, rays_per_step=128, progress=False))
+    >>> sorted(k for k in res.metrics if k.startswith("rotation"))
+    ['rotation_deg', 'rotation_deg_median']
+
+Also: :func:`load_llff`, :func:`load_scene`, pose models (:class:`FixedPoses`, :class:`SE3Refinement`,
+:class:`InvertibleWarpPoses`), :func:`pose_errors`, :func:`evaluate_views`, the 2-D alignment task
+(:mod:`rankfield.nerf.planar`) and the geometry helpers (:func:`se3_exp`, :func:`se3_log`, ...).
+"""
+
+from rankfield.nerf.camera import Intrinsics, look_at, pixel_points, rays_from_poses
+from rankfield.nerf.data import (MissingFramesWarning, Scene, generate_procedural_scene, identity_poses, load_blender,
+                                 load_llff, load_scene, perturb_poses_barf, perturb_poses_l2g)
+from rankfield.nerf.evaluate import evaluate_views, pose_errors, refine_test_poses, render_view
+from rankfield.nerf.field import FieldConfig, RadianceField
+from rankfield.nerf.geometry import (compose, invert, procrustes_sim3, rigid_fit, rotation_error_deg, se3_exp,
+                                     se3_log, so3_exp, so3_log)
+from rankfield.nerf.pipeline import PoseNerfResult, fit_pose_nerf
+from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, PoseModel, SE3Refinement,
+                                  WarpConfig, make_pose_model)
+from rankfield.nerf.render import RenderConfig, render_image, render_rays, volume_render
+from rankfield.nerf.train import TrainConfig, load_checkpoint, save_checkpoint, train_scene
+
+__all__ = [
+    "Intrinsics", "look_at", "pixel_points", "rays_from_poses",
+    "Scene", "MissingFramesWarning", "load_blender", "load_llff", "load_scene", "generate_procedural_scene",
+    "perturb_poses_barf", "perturb_poses_l2g", "identity_poses",
+    "so3_exp", "so3_log", "se3_exp", "se3_log", "compose", "invert", "rigid_fit", "procrustes_sim3",
+    "rotation_error_deg",
+    "FieldConfig", "RadianceField", "RenderConfig", "render_rays", "render_image", "volume_render",
+    "PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "InvertibleWarp", "InvertibleWarpPoses",
+    "make_pose_model",
+    "TrainConfig", "train_scene", "save_checkpoint", "load_checkpoint",
+    "pose_errors", "evaluate_views", "refine_test_poses", "render_view",
+    "fit_pose_nerf", "PoseNerfResult",
+]

@@ -1,0 +1,325 @@
+"""Pose models behind one interface: fixed, BARF se(3) refinement, invertible neural warp.
+
+Every :class:`PoseModel` turns camera-frame pixel points (on the ``z = -1`` plane, see
+:mod:`rankfield.nerf.camera`) of frames ``idx`` into world rays, reports explicit camera-to-world poses
+for evaluation (:meth:`PoseModel.poses`), and may add a regulariser (the warp's rigidity loss).
+
+* :class:`FixedPoses` -- the given poses, nothing learned.
+* :class:`SE3Refinement` -- BARF: per-frame twist ``xi`` (zero-init), ``w2c = exp(xi) o w2c_init``.
+* :class:`InvertibleWarpPoses` -- Chng et al. 2024: one invertible coupling network ``h(x; phi_t)`` shared
+  by all frames, per-frame latent codes ``phi_t`` ~ N(0, 1), identity at initialisation; rays are
+  ``origin = h(P_t 0)``, ``direction = h(P_t x_C) - h(P_t 0)`` with ``P_t`` the initial pose; the rigidity
+  loss ``||x_W - T_t x_C||^2`` uses the differentiable Kabsch fit ``T_t``, which is also the frame's
+  explicit pose.
+
+Example:
+    >>> init = torch.eye(4)[:3].expand(3, 3, 4).clone()
+    >>> model = InvertibleWarpPoses(init, WarpConfig(latent_dim=16, hidden=32))
+    >>> x = torch.randn(3, 5, 3)
+    >>> torch.allclose(model.warp(x, torch.arange(3)), x)   # identity at init
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from rankfield.inr import PositionalEncoding
+from rankfield.nerf.camera import rays_from_poses
+from rankfield.nerf.geometry import compose, invert, rigid_fit, se3_exp
+
+__all__ = ["PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "CouplingBlock", "InvertibleWarp",
+           "InvertibleWarpPoses", "make_pose_model"]
+
+
+class PoseModel(nn.Module):
+    """Interface of the pose models.
+
+    Attributes:
+        n_frames: number of cameras.
+    """
+
+    n_frames: int
+
+    def rays(self, idx: torch.Tensor, points_cam: torch.Tensor):
+        """World rays of camera points ``(B, N, 3)`` of frames ``idx (B,)`` -> ``origins, directions (B, N, 3)``."""
+        return rays_from_poses(self.poses_of(idx), points_cam)
+
+    def poses_of(self, idx: torch.Tensor) -> torch.Tensor:
+        """Explicit camera-to-world poses ``(B, 3, 4)`` of frames ``idx`` (differentiable)."""
+        raise NotImplementedError
+
+    def poses(self) -> torch.Tensor:
+        """All explicit camera-to-world poses ``(N, 3, 4)``, detached."""
+        with torch.no_grad():
+            return self.poses_of(torch.arange(self.n_frames, device=self._device())).detach()
+
+    def regularization(self, idx: torch.Tensor, points_cam: torch.Tensor) -> torch.Tensor:
+        """Extra loss for this batch (0 unless the model defines one)."""
+        return torch.zeros((), device=points_cam.device)
+
+    def rays_and_regularization(self, idx: torch.Tensor, points_cam: torch.Tensor):
+        """:meth:`rays` and :meth:`regularization` of one batch (the warp computes both in one pass)."""
+        o, d = self.rays(idx, points_cam)
+        return o, d, self.regularization(idx, points_cam)
+
+    def set_progress(self, progress: float) -> None:
+        """Fraction of training done (drives annealed encodings)."""
+
+    def _device(self):
+        return next(self.buffers()).device
+
+
+class FixedPoses(PoseModel):
+    """The given camera-to-world poses, unchanged (no parameters)."""
+
+    def __init__(self, c2w: torch.Tensor):
+        super().__init__()
+        self.register_buffer("init_c2w", c2w.detach().float().clone())
+        self.n_frames = c2w.shape[0]
+
+    def poses_of(self, idx):
+        return self.init_c2w[idx]
+
+
+class SE3Refinement(PoseModel):
+    """BARF per-frame se(3) correction composed on the left of the initial world-to-camera pose.
+
+    ``w2c_t = exp(xi_t) o w2c_init_t`` with ``xi_t = [w, v]`` zero-initialised.
+    """
+
+    def __init__(self, c2w_init: torch.Tensor):
+        super().__init__()
+        self.register_buffer("init_c2w", c2w_init.detach().float().clone())
+        self.n_frames = c2w_init.shape[0]
+        self.xi = nn.Parameter(torch.zeros(self.n_frames, 6, device=c2w_init.device))
+
+    def poses_of(self, idx):
+        w2c = compose(se3_exp(self.xi[idx]), invert(self.init_c2w[idx]))
+        return invert(w2c)
+
+
+@dataclass
+class WarpConfig:
+    """Invertible neural warp (Chng et al. 2024; authors' defaults in brackets).
+
+    Attributes:
+        latent_dim: per-frame latent code size [128]; codes start ``N(0, code_std^2)``.
+        code_std: std of the initial codes [1].
+        hidden: hidden units of each coupling MLP (one hidden layer, Softplus beta=100, weight norm) [128].
+        n_frequencies: PE frequencies of the coupling inputs [6], annealed by a cosine window over
+            ``coarse_to_fine`` (fractions of training).
+        axes: focus axis of each coupling block [(2, 1, 0) = z, y, x].
+        rigidity_weight: lambda of the rigidity loss [10^4 for LLFF].
+        coord_scale: coordinates are divided by this before the warp and multiplied after.
+    """
+
+    latent_dim: int = 128
+    code_std: float = 1.0
+    hidden: int = 128
+    n_frequencies: int = 6
+    coarse_to_fine: tuple[float, float] | None = (0.0, 0.5)
+    axes: tuple[int, ...] = (2, 1, 0)
+    rigidity_weight: float = 1e4
+    coord_scale: float = 1.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
+    first = nn.utils.parametrizations.weight_norm(nn.Linear(in_dim, hidden))
+    last = nn.Linear(hidden, out_dim)
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
+    return nn.Sequential(first, nn.Softplus(beta=100), last)
+
+
+def _rot2(theta: torch.Tensor, p: torch.Tensor, inverse: bool) -> torch.Tensor:
+    c, s = torch.cos(theta), torch.sin(theta)
+    if inverse:
+        s = -s
+    return torch.stack([c * p[..., 0] - s * p[..., 1], s * p[..., 0] + c * p[..., 1]], -1)
+
+
+class CouplingBlock(nn.Module):
+    """One exactly invertible coupling block with focus axis ``axis``.
+
+    Forward: ``c = L(phi) + phi`` (``L`` zero-init); ``f' = f - a([PE(p), c])``; ``(theta, t) = b([PE(f'), c])``;
+    ``p' = R(theta)^-1 (p - t)`` with ``p`` the other two coordinates. Inverse undoes it in reverse order.
+    Output layers are zero-initialised, so the block starts as the identity.
+    """
+
+    def __init__(self, axis: int, latent_dim: int, hidden: int, n_frequencies: int, coarse_to_fine, dims: int = 3):
+        super().__init__()
+        self.axis = axis
+        self.others = [i for i in range(dims) if i != axis]
+        self.cond = nn.Linear(latent_dim, latent_dim)
+        nn.init.zeros_(self.cond.weight)
+        nn.init.zeros_(self.cond.bias)
+        n_other = len(self.others)
+        self.pe_other = PositionalEncoding(n_other, n_frequencies, include_input=True, coarse_to_fine=coarse_to_fine)
+        self.pe_focus = PositionalEncoding(1, n_frequencies, include_input=True, coarse_to_fine=coarse_to_fine)
+        self.net_a = _mlp(self.pe_other.out_dim + latent_dim, hidden, 1)
+        n_b = 3 if n_other == 2 else 1  # (theta, tu, tv) in 3-D; a translation in 2-D
+        self.net_b = _mlp(self.pe_focus.out_dim + latent_dim, hidden, n_b)
+
+    def set_progress(self, p: float) -> None:
+        self.pe_other.set_progress(p)
+        self.pe_focus.set_progress(p)
+
+    def _split(self, x):
+        return x[..., self.axis:self.axis + 1], x[..., self.others]
+
+    def _merge(self, f, p):
+        parts = [None] * (1 + len(self.others))
+        parts[self.axis] = f
+        for j, i in enumerate(self.others):
+            parts[i] = p[..., j:j + 1]
+        return torch.cat(parts, -1)
+
+    def _b(self, f, c):
+        out = self.net_b(torch.cat([self.pe_focus(f), c], -1))
+        return out
+
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        c = self.cond(code) + code
+        f, p = self._split(x)
+        f = f - self.net_a(torch.cat([self.pe_other(p), c], -1))
+        b = self._b(f, c)
+        if p.shape[-1] == 2:
+            p = _rot2(b[..., 0], p - b[..., 1:], inverse=True)
+        else:
+            p = p - b
+        return self._merge(f, p)
+
+    def inverse(self, y: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        c = self.cond(code) + code
+        f, p = self._split(y)
+        b = self._b(f, c)
+        if p.shape[-1] == 2:
+            p = _rot2(b[..., 0], p, inverse=False) + b[..., 1:]
+        else:
+            p = p + b
+        f = f + self.net_a(torch.cat([self.pe_other(p), c], -1))
+        return self._merge(f, p)
+
+
+class InvertibleWarp(nn.Module):
+    """Stack of :class:`CouplingBlock`: ``h(x; phi)`` in ``dims`` = 2 or 3 dimensions, exact inverse."""
+
+    def __init__(self, latent_dim: int, hidden: int = 128, n_frequencies: int = 6, coarse_to_fine=(0.0, 0.5),
+                 axes=(2, 1, 0), dims: int = 3):
+        super().__init__()
+        self.blocks = nn.ModuleList(CouplingBlock(a, latent_dim, hidden, n_frequencies, coarse_to_fine, dims)
+                                    for a in axes)
+
+    def set_progress(self, p: float) -> None:
+        for b in self.blocks:
+            b.set_progress(p)
+
+    def forward(self, x, code):
+        for b in self.blocks:
+            x = b(x, code)
+        return x
+
+    def inverse(self, y, code):
+        for b in reversed(self.blocks):
+            y = b.inverse(y, code)
+        return y
+
+
+class InvertibleWarpPoses(PoseModel):
+    """Camera poses as an invertible neural warp shared by all frames with per-frame latent codes.
+
+    ``x_W = h(P_t x_C; phi_t)``: ``P_t`` is the frame's initial camera-to-world pose (identity for identity
+    init), ``h`` refines world -> world. Explicit poses: Kabsch fit of ``x_C -> x_W`` over a probe set (the
+    camera centre and a grid of pixel points).
+    """
+
+    def __init__(self, c2w_init: torch.Tensor, config: WarpConfig | None = None, probe_points: torch.Tensor | None = None,
+                 seed: int = 0):
+        super().__init__()
+        self.config = cfg = config or WarpConfig()
+        self.n_frames = c2w_init.shape[0]
+        self.register_buffer("init_c2w", c2w_init.detach().float().clone())
+        gen = torch.Generator().manual_seed(seed)
+        self.codes = nn.Parameter((torch.randn(self.n_frames, cfg.latent_dim, generator=gen) * cfg.code_std)
+                                  .to(c2w_init.device))
+        self.net = InvertibleWarp(cfg.latent_dim, cfg.hidden, cfg.n_frequencies, cfg.coarse_to_fine, cfg.axes, 3)
+        if probe_points is None:  # default probe: a 5x5 grid on the z=-1 plane spanning ~+-0.4
+            g = torch.linspace(-0.4, 0.4, 5)
+            yy, xx = torch.meshgrid(g, g, indexing="ij")
+            probe_points = torch.stack([xx, yy, -torch.ones_like(xx)], -1).reshape(-1, 3)
+        self.register_buffer("probe_points", probe_points.float())
+        self.to(c2w_init.device)
+
+    def set_progress(self, progress: float) -> None:
+        self.net.set_progress(progress)
+
+    def warp(self, x_world_init: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """``h(x; phi_idx)`` for points ``(B, N, 3)`` already moved to the world by the initial poses."""
+        s = self.config.coord_scale
+        code = self.codes[idx][:, None, :].expand(*x_world_init.shape[:-1], -1)
+        return self.net(x_world_init / s, code) * s
+
+    def unwarp(self, x_world: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """Exact inverse of :meth:`warp`."""
+        s = self.config.coord_scale
+        code = self.codes[idx][:, None, :].expand(*x_world.shape[:-1], -1)
+        return self.net.inverse(x_world / s, code) * s
+
+    def _to_world(self, idx, points_cam):
+        P = self.init_c2w[idx]
+        pts = torch.cat([torch.zeros_like(points_cam[:, :1]), points_cam], 1)  # centre first
+        x0 = pts @ P[:, :3, :3].transpose(-1, -2) + P[:, None, :3, 3]
+        return pts, self.warp(x0, idx)
+
+    def rays(self, idx, points_cam):
+        _, xw = self._to_world(idx, points_cam)
+        o = xw[:, :1]
+        return o.expand_as(xw[:, 1:]), xw[:, 1:] - o
+
+    def _fit(self, pts_cam, xw):
+        w = torch.ones(pts_cam.shape[:-1], device=pts_cam.device)
+        w[:, 0] = pts_cam.shape[1] - 1  # the centre counts as much as all pixel points together
+        R, t, _ = rigid_fit(pts_cam, xw, w)
+        return R, t, w
+
+    def poses_of(self, idx):
+        probe = self.probe_points[None].expand(len(idx), -1, -1)
+        pts, xw = self._to_world(idx, probe)
+        R, t, _ = self._fit(pts, xw)
+        return torch.cat([R, t[..., None]], -1)
+
+    def _rigidity(self, pts, xw):
+        R, t, w = self._fit(pts, xw)
+        fit = pts @ R.transpose(-1, -2) + t[:, None]
+        res = ((xw - fit) ** 2).sum(-1)
+        return self.config.rigidity_weight * (w * res).sum() / w.sum()
+
+    def regularization(self, idx, points_cam):
+        """``lambda * mean ||x_W - T x_C||^2`` with ``T`` the per-frame Kabsch fit (centre + batch points)."""
+        return self._rigidity(*self._to_world(idx, points_cam))
+
+    def rays_and_regularization(self, idx, points_cam):
+        pts, xw = self._to_world(idx, points_cam)
+        o = xw[:, :1]
+        return o.expand_as(xw[:, 1:]), xw[:, 1:] - o, self._rigidity(pts, xw)
+
+
+def make_pose_model(kind: str, c2w_init: torch.Tensor, warp_config: WarpConfig | None = None, seed: int = 0) -> PoseModel:
+    """``"fixed"``, ``"se3"`` or ``"warp"`` pose model around ``c2w_init``."""
+    from rankfield.errors import InputError
+
+    if kind == "fixed":
+        return FixedPoses(c2w_init)
+    if kind == "se3":
+        return SE3Refinement(c2w_init)
+    if kind == "warp":
+        return InvertibleWarpPoses(c2w_init, warp_config, seed=seed)
+    raise InputError(f"unknown pose model {kind!r}; choose fixed, se3 or warp")
+

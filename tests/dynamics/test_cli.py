@@ -1,0 +1,94 @@
+import json
+
+import numpy as np
+import pytest
+
+from rankfield.cli import main
+
+
+def _write(path, header, rows):
+    path.write_text(",".join(header) + "\n" + "\n".join(",".join(str(v) for v in r) for r in rows) + "\n")
+    return str(path)
+
+
+def _lv_csv(tmp_path, n=60):
+    from rankfield.dynamics import add_noise, get_system
+
+    t, x = get_system("lotka_volterra").simulate(n_samples=n, dt=0.1)
+    y = add_noise(x, 0.02, seed=0)
+    return _write(tmp_path / "lv.csv", ["time", "prey", "predator"], np.c_[t, y].tolist())
+
+
+def _fails(capsys, argv, match):
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse errors exit from the parser itself
+        code = exc.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("rankfield: error:"), err
+    assert match in err, err
+
+
+def test_missing_file(tmp_path, capsys):
+    _fails(capsys, ["discover", str(tmp_path / "nope.csv")], "No such file")
+
+
+def test_unknown_column(tmp_path, capsys):
+    _fails(capsys, ["discover", _lv_csv(tmp_path), "--columns", "prey,wolves"], "unknown column(s) wolves")
+
+
+def test_unknown_time_column(tmp_path, capsys):
+    _fails(capsys, ["discover", _lv_csv(tmp_path), "--time-column", "year"], "unknown column(s) year")
+
+
+def test_nan_in_csv(tmp_path, capsys):
+    rows = [[i, np.sin(i), np.cos(i)] for i in range(20)]
+    rows[5][1] = "nan"
+    _fails(capsys, ["discover", _write(tmp_path / "a.csv", ["t", "a", "b"], rows)], "NaN")
+
+
+def test_text_in_csv(tmp_path, capsys):
+    rows = [[i, np.sin(i), np.cos(i)] for i in range(20)]
+    rows[3][2] = "abc"
+    _fails(capsys, ["discover", _write(tmp_path / "a.csv", ["t", "a", "b"], rows)], "not a number")
+
+
+def test_time_not_increasing(tmp_path, capsys):
+    rows = [[i if i != 7 else 5, np.sin(i), np.cos(i)] for i in range(20)]
+    _fails(capsys, ["discover", _write(tmp_path / "a.csv", ["t", "a", "b"], rows)], "strictly increasing")
+
+
+def test_constant_column(tmp_path, capsys):
+    rows = [[i, np.sin(i), 1.0] for i in range(20)]
+    _fails(capsys, ["discover", _write(tmp_path / "a.csv", ["t", "a", "b"], rows)], "constant")
+
+
+def test_too_few_samples(tmp_path, capsys):
+    rows = [[i, np.sin(i), np.cos(i)] for i in range(5)]
+    _fails(capsys, ["discover", _write(tmp_path / "a.csv", ["t", "a", "b"], rows)], "more samples than terms")
+
+
+def test_unknown_system_and_bad_option(capsys):
+    _fails(capsys, ["discover", "--system", "weather"], "unknown system")
+    _fails(capsys, ["discover", "--noise", "-1"], "expected a number >= 0")
+
+
+def test_csv_run_writes_json_and_plots(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["discover", _lv_csv(tmp_path), "--time-column", "time", "--columns", "prey,predator",
+                 "--iterations", "150", "--no-progress", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "dprey/dt =" in text and "dpredator/dt =" in text and str(out) in text
+    summary = json.loads((out / "discover.json").read_text())
+    assert summary["feature_names"][0] == "1" and len(summary["equations"]) == 2
+    for name in ("states.png", "derivatives.png", "simulation.png"):
+        assert (out / name).stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_default_run(tmp_path, capsys):
+    assert main(["discover", "--no-progress", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "discover.json").read_text())
+    assert summary["system"] == "lorenz" and summary["derivative_error"] < summary["derivative_error_finite_difference"]

@@ -1,0 +1,85 @@
+import numpy as np
+import pysindy as ps
+import pytest
+
+from rankfield.dynamics import RKTV, AutoSTLSQ, RKTVConfig, add_noise, discover, get_system, metrics, validate_model
+from rankfield.errors import InputError
+
+
+def _lv(n=200, noise=0.02, seed=0):
+    system = get_system("lotka_volterra")
+    t, x = system.simulate(n_samples=n, dt=0.05)
+    return system, t, x, add_noise(x, noise, seed=seed)
+
+
+@pytest.mark.parametrize("t_form", ["float", "vector", "column"])
+def test_plugin_inside_pysindy_fit(t_form):
+    system, t, x, y = _lv()
+    tt = {"float": 0.05, "vector": t, "column": t[:, None]}[t_form]
+    diff = RKTV(iterations=150, progress=False)
+    model = ps.SINDy(differentiation_method=diff, feature_library=ps.PolynomialLibrary(2), optimizer=AutoSTLSQ())
+    model.fit(y, t=tt)
+    assert diff.smoothed_x_.shape == y.shape
+    assert not np.allclose(diff.smoothed_x_, y)  # the library is built from the denoised states
+    assert model.coefficients().shape == system.true_coefficients().shape
+    assert len(model.equations()) == 2
+
+
+def test_plugin_with_several_trajectories():
+    system = get_system("lotka_volterra")
+    t = 0.05 * np.arange(200)
+    xs = [system.simulate(t=t, x0=x0)[1] for x0 in [(4.0, 1.0), (2.0, 3.0)]]
+    ys = [add_noise(x, 0.01, seed=k) for k, x in enumerate(xs)]
+    diff = RKTV(iterations=300, progress=False)
+    model = ps.SINDy(differentiation_method=diff, feature_library=ps.PolynomialLibrary(2), optimizer=AutoSTLSQ())
+    model.fit(ys, t=[t, t])
+    assert len(diff.denoisers_) == 2
+    assert metrics.support_recovered(model.coefficients(), system.true_coefficients()), model.equations()
+
+
+def test_plugin_is_a_sklearn_estimator():
+    diff = RKTV(iterations=7)
+    assert diff.get_params()["config"].iterations == 7
+
+
+def test_discover_recovers_lotka_volterra_at_low_noise():
+    system, t, x, y = _lv(n=300, noise=0.02)
+    res = discover(y, t, config=RKTVConfig(iterations=600, progress=False), state_names=["x", "y"])
+    xi_true = system.true_coefficients()
+    assert metrics.support_recovered(res.coefficients, xi_true), res.format_equations()
+    assert metrics.coefficient_error(res.coefficients, xi_true) < 0.05
+    assert res.format_equations()[0].startswith("dx/dt =")
+    assert res.denoiser is not None and len(res.thresholds) == 2
+    report = validate_model(res.model, t, y, x_clean=x)
+    assert report["error_vs_clean"] < 0.1 and report["valid_fraction"] == 1.0
+    assert set(res.to_dict()) >= {"equations", "coefficients", "feature_names"}
+
+
+def test_discover_with_a_baseline_differentiation_and_fixed_threshold():
+    system, t, x, _ = _lv()
+    res = discover(x, t, differentiation=ps.FiniteDifference(), threshold=0.05)
+    assert metrics.support_recovered(res.coefficients, system.true_coefficients())
+
+
+def test_discover_rejects_fewer_samples_than_library_terms():
+    t = np.linspace(0, 1, 8)
+    x = np.c_[np.sin(t), np.cos(3 * t), t ** 2]
+    with pytest.raises(InputError, match="more samples than terms"):
+        discover(x, t, degree=2)
+
+
+def test_auto_threshold_is_sparser_than_least_squares_on_noisy_derivatives():
+    system = get_system("lorenz")
+    t, x = system.simulate()
+    rng = np.random.default_rng(0)
+    dx = system.rhs(x) + 0.01 * rng.standard_normal(x.shape) * np.std(system.rhs(x), 0)
+    model = ps.SINDy(optimizer=AutoSTLSQ(), feature_library=ps.PolynomialLibrary(2)).fit(x, t=t, x_dot=dx)
+    assert metrics.support_recovered(model.coefficients(), system.true_coefficients())
+
+
+def test_validation_handles_a_blowing_up_model():
+    system, t, x, _ = _lv()
+    model = ps.SINDy(optimizer=ps.STLSQ(threshold=0.0), feature_library=ps.PolynomialLibrary(2))
+    model.fit(x, t=t, x_dot=np.c_[x[:, 0] ** 2, x[:, 1] ** 2])  # dx/dt = x^2 explodes in finite time
+    report = validate_model(model, t, x)
+    assert report["error_vs_data"] == float("inf") and report["valid_fraction"] < 1.0

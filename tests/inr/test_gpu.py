@@ -1,0 +1,24 @@
+"""CUDA checks (marked gpu: excluded by default, skipped without CUDA). Run with `pytest -m gpu`."""
+
+import pytest
+import torch
+
+from rankfield.inr import CoordinateMLP, FitConfig, HashGridEncoding, default_image, fit_image
+
+pytestmark = pytest.mark.gpu
+
+
+def test_image_fit_on_cuda_with_amp():
+    img = default_image(64)
+    model = CoordinateMLP(in_features=2, out_features=3, activation="sine", width=128)
+    res = fit_image(img, model=model, config=FitConfig(steps=300, lr=1e-3, device="cuda", amp=True, progress=False))
+    assert res.metrics["psnr"] > 28.0
+    assert next(res.model.parameters()).device.type == "cuda"
+
+
+def test_hash_grid_torch_backend_matches_on_cuda_and_cpu():
+    enc = HashGridEncoding(3, n_levels=8, log2_hashmap_size=12, backend="torch")
+    x = torch.rand(1000, 3) * 2 - 1
+    cpu = enc(x)
+    gpu = enc.to("cuda")(x.to("cuda")).cpu()
+    assert torch.allclose(cpu, gpu, atol=1e-6)

@@ -1,0 +1,55 @@
+import json
+
+import numpy as np
+import pytest
+
+from rankfield.cli import main
+
+
+def test_missing_data_path_exits_2(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["fit-scene", str(tmp_path / "nope"), "--out", str(out), "--no-progress"]) == 2
+    assert "No such file" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_transforms_without_frames_exits_2_and_writes_nothing(blender_dir, tmp_path, capsys):
+    (blender_dir / "transforms_train.json").write_text(json.dumps({"camera_angle_x": 0.7}))
+    out = tmp_path / "out"
+    assert main(["fit-scene", str(blender_dir), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "has no frames" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_llff_wrong_shape_exits_2(llff_dir, tmp_path, capsys):
+    np.save(llff_dir / "poses_bounds.npy", np.zeros((4, 12)))
+    assert main(["fit-scene", str(llff_dir), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    assert "N x 17" in capsys.readouterr().err
+
+
+def test_bad_options_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["fit-scene", "--steps", "0"])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        main(["fit-scene", "--pose-model", "quaternion"])
+    assert e.value.code == 2
+    assert main(["fit-scene", "--resume", str(tmp_path / "none.pt"), "--out", str(tmp_path / "o")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_tiny_run_writes_outputs_and_resumes(tmp_path, capsys):
+    out = tmp_path / "fs"
+    args = ["fit-scene", "--out", str(out), "--no-progress", "--steps", "4", "--size", "10", "--views", "5",
+            "--rays", "50", "--samples", "8", "--device", "cpu"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert str(out) in printed and "rotation error" in printed
+    for name in ("test_views.png", "turntable.gif", "cameras.png", "metrics.json", "checkpoint.pt"):
+        assert (out / name).is_file(), name
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["steps"] == 4 and m["initial_rotation_deg"] > 1
+    assert main(["fit-scene", "--out", str(out), "--no-progress", "--steps", "6", "--resume",
+                 str(out / "checkpoint.pt")]) == 0
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 6

@@ -1,0 +1,63 @@
+import math
+
+import pytest
+import torch
+
+from rankfield.nerf.camera import Intrinsics, look_at, pixel_points, rays_from_poses
+from rankfield.nerf.render import RenderConfig, render_image, render_rays, sample_depths, volume_render
+
+
+def test_constant_density_opacity_matches_beer_lambert():
+    n, near, far, sigma = 64, 2.0, 6.0, 0.3
+    t = sample_depths(3, near, far, n, stratified=False)
+    d = torch.tensor([[0.0, 0.0, -1.0], [0.3, 0.0, -1.0], [0.0, 0.5, -1.0]])
+    out = volume_render(torch.full((3, n), sigma), torch.zeros(3, n, 3), t, d, white_background=True)
+    expected = 1 - torch.exp(-sigma * (far - near) * d.norm(dim=-1))
+    assert torch.allclose(out["opacity"], expected, atol=1e-5)
+    # black samples on white: colour = transmittance left
+    assert torch.allclose(out["rgb"], (1 - expected)[:, None].expand(3, 3), atol=1e-5)
+
+
+def test_opaque_slab_depth_and_colour():
+    n = 100
+    t = sample_depths(1, 2.0, 6.0, n, stratified=False)
+    sigma = torch.where((t > 3.5) & (t < 3.6), 1e4, 0.0)
+    rgb = torch.zeros(1, n, 3)
+    rgb[..., 1] = 1.0
+    out = volume_render(sigma, rgb, t, torch.tensor([[0.0, 0.0, -1.0]]), white_background=False)
+    assert out["depth"].item() == pytest.approx(3.52, abs=0.03)
+    assert torch.allclose(out["rgb"], torch.tensor([[0.0, 1.0, 0.0]]), atol=1e-4)
+
+
+def test_inverse_depth_sampling_is_uniform_in_disparity():
+    t = sample_depths(2, 1.0, 100.0, 10, stratified=False, inverse_depth=True)
+    disp = 1 / t[0]
+    assert torch.allclose(disp[1:] - disp[:-1], (disp[1] - disp[0]).expand(9), atol=1e-5)
+    assert bool((t[:, 1:] > t[:, :-1]).all())
+    s = sample_depths(100, 2.0, 6.0, 8, stratified=True, generator=torch.Generator().manual_seed(0))
+    assert bool((s >= 2).all() and (s <= 6).all() and (s[:, 1:] > s[:, :-1]).all())
+
+
+def test_camera_convention_centre_pixel_looks_at_target():
+    cam = Intrinsics(10.0, 10.0, 2.0, 2.0, 4, 4)  # principal point between the 4 central pixels
+    pose = look_at(torch.tensor([[0.0, -4.0, 1.0]])).float()
+    # pixel (row 1, col 2) is right of and above the principal point: +x right, +y up in the camera
+    p = pixel_points(cam, torch.tensor([[1, 2]]))
+    assert torch.allclose(p, torch.tensor([[0.05, 0.05, -1.0]]))
+    o, d = rays_from_poses(pose, pixel_points(cam)[None])
+    centre_dir = d[0].mean(0)
+    to_origin = -pose[0, :, 3]
+    cos = (centre_dir @ to_origin) / (centre_dir.norm() * to_origin.norm())
+    assert cos.item() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_chunked_render_equals_unchunked():
+    from rankfield.nerf.field import FieldConfig, RadianceField
+
+    torch.manual_seed(0)
+    f = RadianceField(FieldConfig(width=16, depth=2))
+    o = torch.zeros(50, 3)
+    d = torch.randn(50, 3)
+    a = render_image(f, o, d, RenderConfig(n_samples=8, chunk=7), 2.0, 6.0, 5, 10)
+    b = render_image(f, o, d, RenderConfig(n_samples=8, chunk=4096), 2.0, 6.0, 5, 10)
+    assert torch.allclose(a["rgb"], b["rgb"], atol=1e-6) and a["rgb"].shape == (5, 10, 3)

@@ -1,0 +1,70 @@
+import torch
+
+from rankfield.nerf.geometry import rigid_fit, se3_exp
+from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, SE3Refinement, WarpConfig,
+                                  make_pose_model)
+from rankfield.nerf.data import procedural_camera_poses
+from rankfield.nerf.camera import pixel_points, rays_from_poses, Intrinsics
+
+
+def _randomize(module, scale=0.3, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(torch.randn(p.shape, generator=gen, dtype=p.dtype) * scale)
+
+
+def test_warp_is_identity_at_init():
+    init = procrustes = procedural_camera_poses(4).float()
+    m = InvertibleWarpPoses(init, WarpConfig(latent_dim=16, hidden=32))
+    x = torch.randn(4, 7, 3) * 3
+    assert torch.equal(m.warp(x, torch.arange(4)), x)
+    # explicit poses from the Kabsch fit equal the initial poses
+    assert torch.allclose(m.poses(), init, atol=1e-5)
+    pts = pixel_points(Intrinsics(20, 20, 8, 8, 16, 16))[None].expand(4, -1, -1)
+    o, d = m.rays(torch.arange(4), pts)
+    o2, d2 = rays_from_poses(init, pts)
+    assert torch.allclose(o, o2, atol=1e-5) and torch.allclose(d, d2, atol=1e-5)
+    assert m.regularization(torch.arange(4), pts).item() < 1e-8
+
+
+def test_warp_exact_inverse_after_training_like_perturbation():
+    torch.manual_seed(0)
+    net = InvertibleWarp(latent_dim=8, hidden=32, n_frequencies=6).double()
+    _randomize(net, 0.2)
+    x = torch.randn(64, 3, dtype=torch.float64)
+    code = torch.randn(64, 8, dtype=torch.float64)
+    y = net(x, code)
+    assert (y - x).abs().max() > 0.1  # the warp really moves points
+    # algebraically exact; float64 round-off only (the randomized warp is strongly nonlinear)
+    assert torch.allclose(net.inverse(y, code), x, atol=1e-9)
+    assert torch.allclose(net(net.inverse(x, code), code), x, atol=1e-9)
+
+
+def test_2d_warp_inverse():
+    torch.manual_seed(0)
+    net = InvertibleWarp(latent_dim=4, hidden=16, axes=(0, 1), dims=2).double()
+    _randomize(net, 0.5, seed=3)
+    x, c = torch.randn(10, 2, dtype=torch.float64), torch.randn(10, 4, dtype=torch.float64)
+    assert torch.allclose(net.inverse(net(x, c), c), x, atol=1e-10)
+
+
+def test_rigidity_loss_zero_for_rigid_and_positive_for_nonrigid_warp():
+    init = torch.eye(4)[:3].expand(2, 3, 4).clone()
+    m = InvertibleWarpPoses(init, WarpConfig(latent_dim=8, hidden=16, rigidity_weight=1.0))
+    pts = torch.randn(2, 30, 3)
+    _randomize(m.net, 0.5)
+    assert m.regularization(torch.arange(2), pts).item() > 1e-4
+
+
+def test_se3_refinement_and_fixed_interfaces():
+    init = procedural_camera_poses(3).float()
+    for kind in ("fixed", "se3", "warp"):
+        m = make_pose_model(kind, init, WarpConfig(latent_dim=8, hidden=16))
+        assert torch.allclose(m.poses(), init, atol=1e-5)
+    m = SE3Refinement(init)
+    with torch.no_grad():
+        m.xi[0] = torch.tensor([0.0, 0.0, 0.1, 0.0, 0.0, 0.0])
+    # w2c' = exp(xi) w2c: the camera rotates by -0.1 rad about its own z... its centre stays put (pure rotation)
+    assert torch.allclose(m.poses()[0, :, 3], init[0, :, 3], atol=1e-5)
+    assert torch.allclose(m.poses()[1:], init[1:], atol=1e-6)
