@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/rankfield fit-image --out $(OUT)/fit-image
-	@if $(VENV)/bin/rankfield --help | grep -q fit-scene; then $(VENV)/bin/rankfield fit-scene --out $(OUT)/fit-scene; fi
-	@if $(VENV)/bin/rankfield --help | grep -q discover; then $(VENV)/bin/rankfield discover --out $(OUT)/discover; fi
+	$(VENV)/bin/rankfield fit-scene --out $(OUT)/fit-scene
+	$(VENV)/bin/rankfield discover --out $(OUT)/discover
 	@echo "demo outputs are in $(OUT)/"
 
 test: $(STAMP)
@@ -26,7 +26,8 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -m "" 
 
-bench: bench-inr
+# all three benchmarks, one after the other (each writes its own section of docs/benchmarks.md)
+bench: bench-inr bench-nerf bench-sindy
 
 bench-inr: $(STAMP)
 	$(PY) benchmarks/inr_images.py

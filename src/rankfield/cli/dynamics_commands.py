@@ -82,7 +82,7 @@ def read_csv(path: str, time_column: str | None, columns: str | None):
 def run_discover(args) -> int:
     from rankfield.dynamics import RKTVConfig, add_noise, discover, get_system, validate_model
     from rankfield.dynamics import metrics
-    from rankfield.dynamics._validation import as_state_array, as_time_vector
+    from rankfield.dynamics._checks import as_state_array, as_time_vector
     from rankfield.dynamics.plotting import plot_derivatives, plot_simulation, plot_states
 
     start = time.perf_counter()

@@ -41,7 +41,7 @@ import torch
 from tqdm.auto import tqdm
 
 from rankfield._device import resolve_device, seed_everything
-from rankfield.dynamics._validation import check_trajectories
+from rankfield.dynamics._checks import check_trajectories
 from rankfield.errors import InputError, TrainingDivergedError
 from rankfield.inr import CoordinateMLP, Sine
 

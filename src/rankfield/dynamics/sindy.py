@@ -20,7 +20,7 @@ import pysindy as ps
 from pysindy.differentiation import BaseDifferentiation
 from pysindy.optimizers import BaseOptimizer
 
-from rankfield.dynamics._validation import as_time_vector, check_trajectories
+from rankfield.dynamics._checks import as_time_vector, check_trajectories
 from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser
 from rankfield.errors import InputError
 

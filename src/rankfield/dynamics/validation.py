@@ -22,6 +22,10 @@ from rankfield.errors import InputError
 __all__ = ["simulate_coefficients", "simulate_model", "validate_model"]
 
 
+_ADAPTIVE = ("dopri5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun")
+_MAX_STEPS_PER_SAMPLE = 200
+
+
 def _integrate(func, x0, t, rtol, atol, method):
     y0 = torch.as_tensor(np.asarray(x0, dtype=float), dtype=torch.float64)
     tt = torch.as_tensor(np.asarray(t, dtype=float), dtype=torch.float64)
@@ -32,8 +36,11 @@ def _integrate(func, x0, t, rtol, atol, method):
 
     try:
         with torch.no_grad():
-            out = odeint(guarded, y0, tt, rtol=rtol, atol=atol, method=method).numpy()
-    except (AssertionError, RuntimeError):  # step-size underflow on a stiff / exploding model
+            # max_num_steps bounds the adaptive solver: a stiff or exploding model otherwise shrinks the
+            # step without end (it hung the lynx-hare validation); past it we fall back to fixed-step RK4.
+            options = {"max_num_steps": _MAX_STEPS_PER_SAMPLE * len(tt)} if method in _ADAPTIVE else None
+            out = odeint(guarded, y0, tt, rtol=rtol, atol=atol, method=method, options=options).numpy()
+    except (AssertionError, RuntimeError):  # max_num_steps exceeded / step-size underflow
         dt = float(np.min(np.diff(t)))
         with torch.no_grad():
             out = odeint(guarded, y0, tt, method="rk4", options=dict(step_size=dt / 4)).numpy()
