@@ -174,9 +174,11 @@ def lynx_hare(iterations, device, progress):
                 title="lynx-hare: pelts vs RKTV-INR")
     plot_simulation(ROOT / "docs" / "sindy_noise_lynx_hare_model.png", data["year"], x, val["x_sim"], ["hare", "lynx"])
     eqs = "\n".join(f"    {e}" for e in res.format_equations())
+    err = val["error_vs_data"]
+    err_txt = f"{err:.3f}" if np.isfinite(err) else "inf (the simulated model blows up before 1920)"
     return (f"Lynx-hare (`{path.name}`, {len(t)} yearly samples 1900-1920, t = years since 1900, thousands of pelts), "
             f"RKTV-INR + BIC sweep, degree 2:\n\n{eqs}\n\nSimulated from the 1900 values with torchdiffeq: relative "
-            f"L2 error vs the data {val['error_vs_data']:.3f}, valid fraction of the horizon (20% RMS band) "
+            f"L2 error vs the data {err_txt}, valid fraction of the horizon (20% RMS band) "
             f"{val['valid_fraction']:.2f}. Plots: `sindy_noise_lynx_hare_denoised.png`, `sindy_noise_lynx_hare_model.png`.\n")
 
 
