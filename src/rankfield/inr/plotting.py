@@ -57,7 +57,8 @@ def save_comparison(path: str | Path, target: torch.Tensor, pred: torch.Tensor, 
     plt = _plt()
     err = (pred - target).abs().float().mean(-1).cpu().numpy()
     fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
-    for ax, img, name in zip(axes[:2], (target, pred), ("target", "reconstruction")):
+    names = ("target", f"reconstruction ({title})" if title else "reconstruction")
+    for ax, img, name in zip(axes[:2], (target, pred), names):
         a = _as_uint8(img)
         ax.imshow(a, cmap="gray" if a.ndim == 2 else None)
         ax.set_title(name)
@@ -66,8 +67,6 @@ def save_comparison(path: str | Path, target: torch.Tensor, pred: torch.Tensor, 
     axes[2].set_title("absolute error")
     axes[2].axis("off")
     fig.colorbar(im, ax=axes[2], fraction=0.046)
-    if title:
-        fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -43,13 +43,17 @@ def plot_cameras(gt: torch.Tensor, initial: torch.Tensor | None, estimated: torc
 
 
 def save_view_grid(renders: torch.Tensor, targets: torch.Tensor, path, max_views: int = 6) -> Path:
-    """Rows: ground truth over rendering, for up to ``max_views`` test views (PNG)."""
+    """Rows: ground truth over rendering, for up to ``max_views`` test views (PNG).
+
+    Views smaller than 128 px are enlarged by pixel repetition so that they can be looked at."""
     import imageio.v3 as iio
 
     n = min(max_views, renders.shape[0])
     top = np.concatenate([targets[i].cpu().numpy() for i in range(n)], 1)
     bottom = np.concatenate([renders[i].cpu().numpy() for i in range(n)], 1)
     img = (np.concatenate([top, bottom], 0).clip(0, 1) * 255 + 0.5).astype(np.uint8)
+    rep = max(1, 128 // max(1, min(renders.shape[1], renders.shape[2])))
+    img = img.repeat(rep, 0).repeat(rep, 1)
     path = Path(path)
     iio.imwrite(path, img)
     return path
