@@ -14,13 +14,23 @@ Quick run (Lorenz at 10% and 20%, fewer draws)::
 
     python benchmarks/sindy_noise.py --quick
 
-Per-run results are cached in ``outputs/bench_sindy/runs.jsonl`` (rerunning skips finished runs; pass
-``--fresh`` to recompute). The table and plots go into ``docs/benchmarks.md`` / ``docs/sindy_noise_*.png``.
+The table in docs/benchmarks.md (2-core CPU, 2026-11-23) was filled in three invocations sharing the cache::
+
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --no-lynx          # 43.5 min
+    python benchmarks/sindy_noise.py --systems vanderpol,duffing,lotka_volterra,rossler --noise 0.1 \
+        --draws 3 --methods "RKTV-INR,FiniteDifference,Savitzky-Golay,TV (trend_filtered),Kalman,Weak SINDy" --no-lynx
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --include-cached   # report + lynx-hare
+
+Per-run results are cached in ``outputs/bench_sindy/runs.jsonl`` and derivatives in
+``outputs/bench_sindy/derivs/`` (rerunning skips finished runs; ``--fresh`` recomputes). Every threshold rule
+of the selection study (``bic``, ``aic``, ``ensemble``, ``ensemble0.8``) is applied to the same cached
+derivatives of RKTV-INR and Savitzky-Golay. The table and plots go into ``docs/benchmarks.md`` / ``docs/sindy_noise_*.png``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -36,8 +46,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import markdown_table, write_section  # noqa: E402
 
-from rankfield.dynamics import (RKTV, AutoSTLSQ, RKTVConfig, add_noise, discover, get_system,  # noqa: E402
-                                metrics, validate_model)
+from pysindy.differentiation import BaseDifferentiation  # noqa: E402
+
+from rankfield.dynamics import (RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, discover,  # noqa: E402
+                                get_system, metrics, validate_model)
 
 ALL_METHODS = ["RKTV-INR", "RKTV-INR (no RK)", "RKTV-INR (no TV)", "FiniteDifference", "Savitzky-Golay",
                "TV (trend_filtered)", "Kalman", "Weak SINDy"]
@@ -45,6 +57,20 @@ FULL = dict(systems=["lorenz", "vanderpol", "duffing", "lotka_volterra", "rossle
             noise=[0.01, 0.05, 0.1, 0.2, 0.3], draws=10)
 QUICK = dict(systems=["lorenz"], noise=[0.1, 0.2], draws=4)
 TUNE_SEED = 10_000
+SELECTIONS = ["bic", "aic", "ensemble", "ensemble0.8"]
+STUDY_METHODS = ["RKTV-INR", "Savitzky-Golay"]
+DERIV_DIR = ROOT / "outputs" / "bench_sindy" / "derivs"
+
+
+@functools.lru_cache(maxsize=None)
+def _simulated(name):
+    return get_system(name).simulate()
+
+
+def _simulate(name):
+    """The clean trajectory ``(t, x)`` of a system, simulated once per run (copies are handed out)."""
+    t, x = _simulated(name)
+    return t.copy(), x.copy()
 
 
 def _diff_error(d, clean_dot):
@@ -91,23 +117,65 @@ def differentiation_for(method, tuned, iterations, device, progress):
     raise ValueError(method)
 
 
-def run_one(system, level, draw, method, tuned, iterations, device, progress):
-    t, clean = system.simulate()
+class _Precomputed(BaseDifferentiation):
+    """Hands cached derivatives (and smoothed states) to :func:`discover` so selection rules share them."""
+
+    def __init__(self, x_smooth, x_dot):
+        self.x_smooth, self.x_dot = x_smooth, x_dot
+
+    def _differentiate(self, x, t=1):
+        self.smoothed_x_ = self.x_smooth
+        return self.x_dot
+
+
+def make_optimizer(selection):
+    """Threshold-selection rule by name: ``bic``/``aic`` sweeps, ``ensemble`` (inclusion 0.6) or ``ensemble0.8``."""
+    if selection in ("bic", "aic"):
+        return AutoSTLSQ(criterion=selection)
+    if selection.startswith("ensemble"):
+        return EnsembleSTLSQ(inclusion=float(selection[len("ensemble"):] or 0.6), seed=0)
+    raise ValueError(selection)
+
+
+def derivatives(system, level, draw, method, tuned, iterations, device):
+    """Differentiate one noisy draw with ``method``; cached as npz under outputs/bench_sindy/derivs."""
+    slug = "".join(ch if ch.isalnum() else "_" for ch in method)
+    path = DERIV_DIR / f"{system.name}_{level:g}_{draw}_{slug}_{iterations if method.startswith('RKTV') else 0}.npz"
+    if path.exists():
+        z = np.load(path)
+        return z["x_smooth"], z["x_dot"], float(z["seconds"])
+    t, clean = _simulate(system.name)
+    y = add_noise(clean, level, seed=draw)
+    diff = differentiation_for(method, tuned, iterations, device, False)
+    start = time.perf_counter()
+    x_dot = np.asarray(diff(y, t), dtype=float)
+    seconds = time.perf_counter() - start
+    x_smooth = np.asarray(getattr(diff, "smoothed_x_", y), dtype=float)
+    DERIV_DIR.mkdir(parents=True, exist_ok=True)
+    np.savez(path, x_smooth=x_smooth, x_dot=x_dot, seconds=seconds)
+    return x_smooth, x_dot, seconds
+
+
+def run_one(system, level, draw, method, tuned, iterations, device, selection):
+    t, clean = _simulate(system.name)
     clean_dot = system.rhs(clean)
     y = add_noise(clean, level, seed=draw)
     xi_true = system.true_coefficients()
-    start = time.perf_counter()
     if method == "Weak SINDy":
+        start = time.perf_counter()
         lib = ps.WeakPDELibrary(function_library=ps.PolynomialLibrary(system.degree, include_bias=False),
                                 spatiotemporal_grid=t, include_bias=True, is_uniform=True, K=200)
-        model = ps.SINDy(feature_library=lib, optimizer=AutoSTLSQ()).fit(y, t=t)
+        model = ps.SINDy(feature_library=lib, optimizer=make_optimizer(selection)).fit(y, t=t)
         xi, d_err = np.asarray(model.coefficients()), float("nan")
+        seconds = time.perf_counter() - start
     else:
-        res = discover(y, t, degree=system.degree, differentiation=differentiation_for(
-            method, tuned, iterations, device, progress), state_names=list(system.state_names))
-        xi, d_err = res.coefficients, _diff_error(res.x_dot[0], clean_dot)
-    seconds = time.perf_counter() - start
-    return {"system": system.name, "noise": level, "draw": draw, "method": method,
+        x_smooth, x_dot, seconds = derivatives(system, level, draw, method, tuned, iterations, device)
+        start = time.perf_counter()
+        res = discover(y, t, degree=system.degree, differentiation=_Precomputed(x_smooth, x_dot),
+                       optimizer=make_optimizer(selection), state_names=list(system.state_names))
+        seconds += time.perf_counter() - start
+        xi, d_err = res.coefficients, _diff_error(x_dot, clean_dot)
+    return {"system": system.name, "noise": level, "draw": draw, "method": method, "selection": selection,
             "success": metrics.support_recovered(xi, xi_true), "coef_error": metrics.coefficient_error(xi, xi_true),
             "wrong_terms": metrics.wrong_terms(xi, xi_true), "deriv_error": d_err, "seconds": seconds}
 
@@ -128,6 +196,37 @@ def summarise(runs, methods):
                          "deriv error": float(np.mean(de)) if de else "n/a",
                          "time (s)": float(np.mean([r["seconds"] for r in rs]))})
     return rows
+
+
+RULES = {"bic": "AutoSTLSQ: per-equation threshold sweep scored by BIC with an AR(1) effective n",
+         "aic": "AutoSTLSQ with AIC",
+         "ensemble": "EnsembleSTLSQ: 50 block-bootstrap BIC sweeps, keep terms selected in >= 60%",
+         "ensemble0.8": "EnsembleSTLSQ, keep terms selected in >= 80%"}
+
+
+def selection_study(runs, methods):
+    """Markdown: success / wrong terms per threshold rule on the same derivatives (all cells of the run)."""
+    rows = []
+    cells = sorted({(r["system"], r["noise"]) for r in runs})
+    for m in methods:
+        for sel in SELECTIONS:
+            rs = [r for r in runs if r["method"] == m and r.get("selection", "bic") == sel]
+            if not rs:
+                continue
+            row = {"derivatives": m, "rule": sel, "runs": len(rs),
+                   "success (all cells)": f"{np.mean([r['success'] for r in rs]):.0%}",
+                   "wrong terms": float(np.mean([r["wrong_terms"] for r in rs])),
+                   "coef error": float(np.mean([r["coef_error"] for r in rs]))}
+            for s, lv in cells:
+                cell = [r["success"] for r in rs if r["system"] == s and r["noise"] == lv]
+                if cell:
+                    row[f"{s} {lv:.0%}"] = f"{np.mean(cell):.0%}"
+            rows.append(row)
+    if not rows:
+        return ""
+    rules = "; ".join(f"`{k}`: {v}" for k, v in RULES.items())
+    return ("### Threshold selection: information-criterion sweep vs ensembles (same derivatives)\n\n"
+            f"Rules: {rules}.\n\n" + markdown_table(rows) + "\n")
 
 
 def plot_success(runs, methods, path):
@@ -156,7 +255,7 @@ def plot_success(runs, methods, path):
     plt.close(fig)
 
 
-def lynx_hare(iterations, device, progress):
+def lynx_hare(iterations, device, progress, selection):
     """Discover a model from the Hudson's Bay lynx-hare pelts (if ../shared/data is there)."""
     path = ROOT.parent / "shared" / "data" / "lynx_hare" / "hudson_bay_lynx_hare.csv"
     if not path.exists():
@@ -166,7 +265,7 @@ def lynx_hare(iterations, device, progress):
     t = data["year"] - data["year"][0]
     x = np.c_[data["hare"], data["lynx"]]
     res = discover(x, t, degree=2, config=RKTVConfig(iterations=iterations, device=device, progress=progress),
-                   state_names=["hare", "lynx"])
+                   optimizer=make_optimizer(selection), state_names=["hare", "lynx"])
     val = validate_model(res.model, t, x)
     from rankfield.dynamics.plotting import plot_simulation, plot_states
 
@@ -177,7 +276,7 @@ def lynx_hare(iterations, device, progress):
     err = val["error_vs_data"]
     err_txt = f"{err:.3f}" if np.isfinite(err) else "inf (the simulated model blows up before 1920)"
     return (f"Lynx-hare (`{path.name}`, {len(t)} yearly samples 1900-1920, t = years since 1900, thousands of pelts), "
-            f"RKTV-INR + BIC sweep, degree 2:\n\n{eqs}\n\nSimulated from the 1900 values with torchdiffeq: relative "
+            f"RKTV-INR + threshold rule `{selection}`, degree 2:\n\n{eqs}\n\nSimulated from the 1900 values with torchdiffeq: relative "
             f"L2 error vs the data {err_txt}, valid fraction of the horizon (20% RMS band) "
             f"{val['valid_fraction']:.2f}. Plots: `sindy_noise_lynx_hare_denoised.png`, `sindy_noise_lynx_hare_model.png`.\n")
 
@@ -195,6 +294,15 @@ def main(argv=None):
     p.add_argument("--fresh", action="store_true", help="ignore cached runs")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-lynx", action="store_true", help="skip the lynx-hare part")
+    p.add_argument("--selection", default="bic", choices=SELECTIONS,
+                   help="threshold-selection rule of the main table (default: bic)")
+    p.add_argument("--ablation-noise", default="0.1,0.2",
+                   help="noise levels at which the RKTV-INR ablations run ('all' for every level)")
+    p.add_argument("--include-cached", action="store_true",
+                   help="report every cached run (other systems, levels or draws from earlier invocations) "
+                        "besides this invocation's grid; the draws column says how many each cell has")
+    p.add_argument("--no-study", action="store_true",
+                   help="skip the threshold-selection study (bic/aic/ensembles on RKTV-INR and Savitzky-Golay)")
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     if args.threads:
@@ -212,42 +320,70 @@ def main(argv=None):
     if cache.exists():
         for line in cache.read_text().splitlines():
             r = json.loads(line)
-            done[(r["system"], r["noise"], r["draw"], r["method"], r.get("iterations"))] = r
+            done[(r["system"], r["noise"], r["draw"], r["method"], r.get("selection", "bic"), r.get("iterations"))] = r
+    ablation_levels = levels if args.ablation_noise == "all" else [float(v) for v in args.ablation_noise.split(",")]
     runs, t0 = [], time.perf_counter()
-    jobs = [(s, lv, d, m) for s in systems for lv in levels for d in range(draws) for m in methods]
+    jobs = []
+    for s in systems:
+        for lv in levels:
+            for d in range(draws):
+                for m in methods:
+                    if "(no " in m and not any(abs(lv - a) < 1e-12 for a in ablation_levels):
+                        continue
+                    jobs.append((s, lv, d, m, args.selection))
+                    if not args.no_study and m in STUDY_METHODS:
+                        jobs += [(s, lv, d, m, sel) for sel in SELECTIONS if sel != args.selection]
     tuned_cache = {}
-    for s, lv, d, m in tqdm(jobs, desc="sindy_noise", disable=args.no_progress):
-        key = (s, lv, d, m, args.iterations if m.startswith("RKTV") else None)
+    for s, lv, d, m, sel in tqdm(jobs, desc="sindy_noise", disable=args.no_progress):
+        key = (s, lv, d, m, sel, args.iterations if m.startswith("RKTV") else None)
         if key in done:
             runs.append(done[key])
             continue
         system = get_system(s)
         if (s, lv) not in tuned_cache:
-            t, clean = system.simulate()
+            t, clean = _simulate(system.name)
             tuned_cache[(s, lv)] = tune_baselines(t, clean, system.rhs(clean), lv)
-        r = run_one(system, lv, d, m, tuned_cache[(s, lv)], args.iterations, args.device, False)
+        r = run_one(system, lv, d, m, tuned_cache[(s, lv)], args.iterations, args.device, sel)
         r["iterations"] = key[-1]
         r["tuned"] = tuned_cache[(s, lv)].get(m)
         with open(cache, "a") as fh:
             fh.write(json.dumps(r, default=float) + "\n")
         runs.append(r)
     total = time.perf_counter() - t0
-    rows = summarise(runs, methods)
+    if args.include_cached:
+        have = {(r["system"], r["noise"], r["draw"], r["method"], r.get("selection", "bic")) for r in runs}
+        for key, r in done.items():
+            rk = key[:5]
+            if rk not in have and r["method"] in methods and key[5] in (None, args.iterations):
+                runs.append(r)
+                have.add(rk)
+        systems = sorted({r["system"] for r in runs}, key=lambda n: (n != "lorenz", n))
+        levels = sorted({r["noise"] for r in runs})
+    main_runs = [r for r in runs if r.get("selection", "bic") == args.selection]
+    rows = summarise(main_runs, methods)
     print(markdown_table(rows))
-    plot_success(runs, methods, ROOT / "docs" / "sindy_noise_success.png")
+    plot_success(main_runs, methods, ROOT / "docs" / "sindy_noise_success.png")
+    study = "" if args.no_study else selection_study(runs, [m for m in STUDY_METHODS if m in methods])
     tuned_txt = "; ".join(f"{s} {lv:.0%}: " + ", ".join(f"{k} {v}" for k, v in tv.items())
                           for (s, lv), tv in tuned_cache.items())
-    body = (f"Grid: systems {', '.join(systems)}; noise {', '.join(f'{v:.0%}' for v in levels)} "
-            f"(sigma_j = level * std(x_j)); {draws} draws per cell (seeds 0..{draws - 1}); RKTV-INR {args.iterations} "
-            f"Adam steps. Library: PolynomialLibrary(system degree); threshold: AutoSTLSQ (BIC per equation, AR(1) "
-            f"effective n) for every method. success = exact support recovery; coef error = mean "
+    cells = {}
+    for r in main_runs:
+        cells.setdefault(r["system"], {}).setdefault(r["noise"], set()).add(r["draw"])
+    grid_txt = "; ".join(f"{sname}: " + ", ".join(f"{lv:.0%}" for lv in sorted(lvs)) + " x "
+                         + "/".join(str(n) for n in sorted({len(d) for d in lvs.values()})) + " draws"
+                         for sname, lvs in sorted(cells.items(), key=lambda kv: (kv[0] != "lorenz", kv[0])))
+    body = (f"Grid: {grid_txt} (sigma_j = level * std(x_j)); "
+            f"{'seeds 0..n-1; cells cached from earlier invocations included' if args.include_cached else f'seeds 0..{draws - 1}'}; RKTV-INR {args.iterations} "
+            f"Adam steps; RKTV-INR ablations at noise {', '.join(f'{v:.0%}' for v in ablation_levels)}. Library: "
+            f"PolynomialLibrary(system degree); threshold rule `{args.selection}` ({RULES[args.selection]}) for every "
+            f"method. success = exact support recovery; coef error = mean "
             f"||Xi - Xi*||_F / ||Xi*||_F; deriv error = mean relative L2 error of dx/dt vs the clean derivative "
             f"(weak SINDy has none); time = mean wall time per fit (differentiation + regression). Baselines tuned "
             f"per cell on a separate draw against the clean derivative (oracle tuning): {tuned_txt or 'cached runs'}. "
             f"Wall time of this run: {total / 60:.1f} min (cached runs not recomputed).\n\n"
-            + markdown_table(rows) + "\n![success rate](sindy_noise_success.png)\n\n"
+            + markdown_table(rows) + "\n![success rate](sindy_noise_success.png)\n\n" + study
             + ("Lynx-hare: skipped (--no-lynx).\n" if args.no_lynx
-               else lynx_hare(args.iterations, args.device, not args.no_progress)))
+               else lynx_hare(args.iterations, args.device, not args.no_progress, args.selection)))
     write_section("sindy_noise", "SINDy under noise: RKTV-INR vs baselines (benchmarks/sindy_noise.py)", body)
     print(f"wrote docs/benchmarks.md section sindy_noise ({total / 60:.1f} min)")
 

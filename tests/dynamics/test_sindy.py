@@ -2,7 +2,7 @@ import numpy as np
 import pysindy as ps
 import pytest
 
-from rankfield.dynamics import RKTV, AutoSTLSQ, RKTVConfig, add_noise, discover, get_system, metrics, validate_model
+from rankfield.dynamics import RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, discover, get_system, metrics, validate_model
 from rankfield.errors import InputError
 
 
@@ -83,3 +83,34 @@ def test_validation_handles_a_blowing_up_model():
     model.fit(x, t=t, x_dot=np.c_[x[:, 0] ** 2, x[:, 1] ** 2])  # dx/dt = x^2 explodes in finite time
     report = validate_model(model, t, x)
     assert report["error_vs_data"] == float("inf") and report["valid_fraction"] < 1.0
+
+
+def test_ensemble_keeps_true_terms_and_rejects_a_pure_noise_regressor():
+    """True Lorenz terms are selected in (nearly) every resample; a column of white noise almost never."""
+    system = get_system("lorenz")
+    t, x = system.simulate()
+    rng = np.random.default_rng(1)
+    dx = system.rhs(x) + 0.02 * rng.standard_normal(x.shape) * np.std(system.rhs(x), 0)
+    noise_col = rng.standard_normal((len(t), 1))
+    theta = ps.PolynomialLibrary(2).fit(x).transform(x)
+    opt = EnsembleSTLSQ(n_models=20, seed=0)
+    opt.fit(np.c_[theta, noise_col], dx)
+    truth = system.true_coefficients() != 0
+    probs = opt.inclusion_probabilities_
+    assert probs.shape == (3, theta.shape[1] + 1)
+    assert probs[:, :-1][truth].min() >= 0.9
+    assert probs[:, -1].max() <= 0.3
+    assert np.array_equal(opt.coef_[:, :-1] != 0, truth) and np.all(opt.coef_[:, -1] == 0)
+    np.testing.assert_allclose(opt.coef_[:, :-1][truth], system.true_coefficients()[truth], rtol=0.01, atol=0.05)
+
+
+def test_ensemble_is_reproducible_and_validates_arguments():
+    system = get_system("vanderpol")
+    t, x = system.simulate()
+    dx = system.rhs(x) + 0.05 * np.random.default_rng(2).standard_normal(x.shape)
+    a = ps.SINDy(optimizer=EnsembleSTLSQ(n_models=10, seed=3), feature_library=ps.PolynomialLibrary(3)).fit(x, t=t, x_dot=dx)
+    b = ps.SINDy(optimizer=EnsembleSTLSQ(n_models=10, seed=3), feature_library=ps.PolynomialLibrary(3)).fit(x, t=t, x_dot=dx)
+    np.testing.assert_array_equal(a.coefficients(), b.coefficients())
+    for bad in (dict(n_models=1), dict(inclusion=0.0), dict(inclusion=1.5), dict(block=0)):
+        with pytest.raises(InputError):
+            EnsembleSTLSQ(**bad)

@@ -43,7 +43,10 @@ def register(subparsers) -> None:
     p.add_argument("--degree", type=positive_int, default=None,
                    help="polynomial library degree (default: the system's; 2 for CSV data)")
     p.add_argument("--iterations", type=positive_int, default=2000, help="RKTV-INR Adam steps (default 2000)")
-    p.add_argument("--criterion", choices=("bic", "aic"), default="bic", help="threshold selection criterion")
+    p.add_argument("--criterion", choices=("bic", "aic", "ensemble"), default="bic",
+                   help="sparsity selection: per-equation threshold sweep scored by BIC or AIC, or 'ensemble' "
+                        "(bootstrap BIC sweeps, keep terms selected in >= 60%% of them; slower, see "
+                        "docs/benchmarks.md for which recovers structure more reliably) (default: bic)")
     p.add_argument("--threshold", type=positive_float, default=None, help="fixed STLSQ threshold instead of the sweep")
     add_common_options(p, "outputs/discover")
     p.set_defaults(func=run_discover)

@@ -15,16 +15,16 @@ Example::
 
 Public API: systems (:class:`System`, :func:`get_system`, ``SYSTEMS``, :func:`add_noise`), the denoiser
 (:class:`RKTVConfig`, :class:`RKTVDenoiser`, :func:`denoise`), PySINDy parts (:class:`RKTV`,
-:class:`AutoSTLSQ`), :func:`discover` / :class:`DiscoveryResult`, validation (:func:`validate_model`,
+:class:`AutoSTLSQ`, :class:`EnsembleSTLSQ`), :func:`discover` / :class:`DiscoveryResult`, validation (:func:`validate_model`,
 :func:`simulate_model`, :func:`simulate_coefficients`) and :mod:`rankfield.dynamics.metrics`.
 """
 
 from rankfield.dynamics import metrics
 from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, denoise
-from rankfield.dynamics.sindy import RKTV, AutoSTLSQ, DiscoveryResult, discover
+from rankfield.dynamics.sindy import RKTV, AutoSTLSQ, DiscoveryResult, EnsembleSTLSQ, discover
 from rankfield.dynamics.systems import SYSTEMS, System, add_noise, get_system
 from rankfield.dynamics.validation import simulate_coefficients, simulate_model, validate_model
 
 __all__ = ["System", "SYSTEMS", "get_system", "add_noise", "RKTVConfig", "RKTVDenoiser", "denoise",
-           "RKTV", "AutoSTLSQ", "DiscoveryResult", "discover", "validate_model", "simulate_model",
+           "RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "DiscoveryResult", "discover", "validate_model", "simulate_model",
            "simulate_coefficients", "metrics"]
