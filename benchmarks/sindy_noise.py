@@ -14,12 +14,13 @@ Quick run (Lorenz at 10% and 20%, fewer draws)::
 
     python benchmarks/sindy_noise.py --quick
 
-The table in docs/benchmarks.md (2-core CPU, 2026-11-23) was filled in three invocations sharing the cache::
+The table in docs/benchmarks.md (2-core CPU, 2026-11-23) was filled by these invocations sharing the cache
+(``M="RKTV-INR,FiniteDifference,Savitzky-Golay,TV (trend_filtered),Kalman,Weak SINDy"``)::
 
-    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --no-lynx          # 43.5 min
-    python benchmarks/sindy_noise.py --systems vanderpol,duffing,lotka_volterra,rossler --noise 0.1 \
-        --draws 3 --methods "RKTV-INR,FiniteDifference,Savitzky-Golay,TV (trend_filtered),Kalman,Weak SINDy" --no-lynx
-    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --include-cached   # report + lynx-hare
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --no-lynx                 # 43.5 min
+    python benchmarks/sindy_noise.py --systems vanderpol,duffing,lotka_volterra,rossler \
+        --draws 10 --methods "$M" --no-lynx                                                # 91 min (in two passes, 5 then 10 draws)
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --include-cached          # report + lynx-hare
 
 Per-run results are cached in ``outputs/bench_sindy/runs.jsonl`` and derivatives in
 ``outputs/bench_sindy/derivs/`` (rerunning skips finished runs; ``--fresh`` recomputes). Every threshold rule
@@ -204,6 +205,22 @@ RULES = {"bic": "AutoSTLSQ: per-equation threshold sweep scored by BIC with an A
          "ensemble0.8": "EnsembleSTLSQ, keep terms selected in >= 80%"}
 
 
+def success_pivot(runs, methods):
+    """Markdown: exact-support success per (system, method) row and noise-level column, ``k/n`` draws."""
+    levels = sorted({r["noise"] for r in runs})
+    systems = sorted({r["system"] for r in runs}, key=lambda n: (n != "lorenz", n))
+    rows = []
+    for s in systems:
+        for m in methods:
+            row = {"system": s, "method": m}
+            for lv in levels:
+                cell = [r["success"] for r in runs if r["system"] == s and r["method"] == m and r["noise"] == lv]
+                row[f"{lv:.0%}"] = f"{sum(cell)}/{len(cell)}" if cell else "-"
+            if any(v != "-" for k, v in row.items() if k not in ("system", "method")):
+                rows.append(row)
+    return markdown_table(rows)
+
+
 def selection_study(runs, methods):
     """Markdown: success / wrong terms per threshold rule on the same derivatives (all cells of the run)."""
     rows = []
@@ -217,40 +234,63 @@ def selection_study(runs, methods):
                    "success (all cells)": f"{np.mean([r['success'] for r in rs]):.0%}",
                    "wrong terms": float(np.mean([r["wrong_terms"] for r in rs])),
                    "coef error": float(np.mean([r["coef_error"] for r in rs]))}
-            for s, lv in cells:
-                cell = [r["success"] for r in rs if r["system"] == s and r["noise"] == lv]
-                if cell:
-                    row[f"{s} {lv:.0%}"] = f"{np.mean(cell):.0%}"
+            for s in sorted({c[0] for c in cells}, key=lambda n: (n != "lorenz", n)):
+                row[s] = f"{np.mean([r['success'] for r in rs if r['system'] == s]):.0%}"
+            for lv in sorted({c[1] for c in cells}):
+                row[f"noise {lv:.0%}"] = f"{np.mean([r['success'] for r in rs if r['noise'] == lv]):.0%}"
             rows.append(row)
     if not rows:
         return ""
     rules = "; ".join(f"`{k}`: {v}" for k, v in RULES.items())
     return ("### Threshold selection: information-criterion sweep vs ensembles (same derivatives)\n\n"
-            f"Rules: {rules}.\n\n" + markdown_table(rows) + "\n")
+            f"Rules: {rules}. Success per system is over all its noise levels, per noise level over all "
+            "systems.\n\n" + markdown_table(rows) + "\n")
 
 
 def plot_success(runs, methods, path):
+    """Success rate vs noise, one panel per system; noise levels equally spaced, methods slightly offset so
+    that coinciding curves (often several at 0% or 100%) stay visible."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    systems = sorted({r["system"] for r in runs})
-    fig, axes = plt.subplots(1, len(systems), figsize=(4.2 * len(systems), 3.4), squeeze=False)
-    for ax, s in zip(axes[0], systems):
+    systems = sorted({r["system"] for r in runs}, key=lambda n: (n != "lorenz", n))
+    all_levels = sorted({r["noise"] for r in runs})
+    ncols = min(3, len(systems))
+    nrows = -(-len(systems) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.2 * nrows + (0 if len(systems) % ncols else 0.8)), squeeze=False, sharey=True)
+    offsets = np.linspace(-0.2, 0.2, len(methods)) if len(methods) > 1 else [0.0]
+    for ax, s in zip(axes.flat, systems):
         for k, m in enumerate(methods):
             levels = sorted({r["noise"] for r in runs if r["system"] == s and r["method"] == m})
             if not levels:
                 continue
             rate = [np.mean([r["success"] for r in runs if r["system"] == s and r["method"] == m and r["noise"] == lv])
                     for lv in levels]
-            ax.plot(np.array(levels) * 100, rate, "o-", color=f"C{k}", label=m, lw=2 if k == 0 else 1)
+            xs = np.array([all_levels.index(lv) for lv in levels]) + offsets[k]
+            ax.plot(xs, rate, "o-", color=f"C{k}", label=m, lw=2.2 if k == 0 else 1, ms=5 if k == 0 else 4)
         ax.set_title(s)
-        ax.set_xlabel("noise (% of std)")
+        ax.set_xticks(range(len(all_levels)), [f"{lv:.0%}" for lv in all_levels])
+        ax.set_xlabel("noise (sigma / std)")
         ax.set_ylim(-0.05, 1.05)
-    axes[0][0].set_ylabel("exact support recovery")
-    axes[0][-1].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(systems):]:
+        ax.axis("off")
+    for row in axes:
+        row[0].set_ylabel("exact support recovery")
+    seen = {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    spare = axes.flat[len(systems):]
+    if len(spare):  # an empty panel holds the legend
+        spare[0].legend(list(seen.values()), list(seen), loc="center", fontsize=9, frameon=False)
+        fig.tight_layout()
+    else:
+        fig.legend(list(seen.values()), list(seen), loc="lower center", ncol=min(len(seen), 4), fontsize=8,
+                   frameon=False)
+        fig.tight_layout(rect=(0, 0.8 / (3.2 * nrows + 0.8), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -381,7 +421,8 @@ def main(argv=None):
             f"(weak SINDy has none); time = mean wall time per fit (differentiation + regression). Baselines tuned "
             f"per cell on a separate draw against the clean derivative (oracle tuning): {tuned_txt or 'cached runs'}. "
             f"Wall time of this run: {total / 60:.1f} min (cached runs not recomputed).\n\n"
-            + markdown_table(rows) + "\n![success rate](sindy_noise_success.png)\n\n" + study
+            + "Exact support recovery (successful draws / draws):\n\n" + success_pivot(main_runs, methods)
+            + "\n![success rate](sindy_noise_success.png)\n\nAll metrics:\n\n" + markdown_table(rows) + "\n" + study
             + ("Lynx-hare: skipped (--no-lynx).\n" if args.no_lynx
                else lynx_hare(args.iterations, args.device, not args.no_progress, args.selection)))
     write_section("sindy_noise", "SINDy under noise: RKTV-INR vs baselines (benchmarks/sindy_noise.py)", body)
