@@ -259,7 +259,9 @@ def plot_success(runs, methods, path):
     all_levels = sorted({r["noise"] for r in runs})
     ncols = min(3, len(systems))
     nrows = -(-len(systems) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.2 * nrows + (0 if len(systems) % ncols else 0.8)), squeeze=False, sharey=True)
+    legend_room = 0 if len(systems) % ncols else 0.8  # no spare panel: the legend goes below
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.2 * nrows + legend_room), squeeze=False,
+                             sharey=True)
     offsets = np.linspace(-0.2, 0.2, len(methods)) if len(methods) > 1 else [0.0]
     for ax, s in zip(axes.flat, systems):
         for k, m in enumerate(methods):
