@@ -2,7 +2,8 @@ import numpy as np
 import pysindy as ps
 import pytest
 
-from rankfield.dynamics import RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, discover, get_system, metrics, validate_model
+from rankfield.dynamics import (RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, discover, get_system, metrics,
+                                validate_model)
 from rankfield.errors import InputError
 
 
@@ -108,8 +109,8 @@ def test_ensemble_is_reproducible_and_validates_arguments():
     system = get_system("vanderpol")
     t, x = system.simulate()
     dx = system.rhs(x) + 0.05 * np.random.default_rng(2).standard_normal(x.shape)
-    a = ps.SINDy(optimizer=EnsembleSTLSQ(n_models=10, seed=3), feature_library=ps.PolynomialLibrary(3)).fit(x, t=t, x_dot=dx)
-    b = ps.SINDy(optimizer=EnsembleSTLSQ(n_models=10, seed=3), feature_library=ps.PolynomialLibrary(3)).fit(x, t=t, x_dot=dx)
+    a, b = (ps.SINDy(optimizer=EnsembleSTLSQ(n_models=10, seed=3), feature_library=ps.PolynomialLibrary(3))
+            .fit(x, t=t, x_dot=dx) for _ in range(2))
     np.testing.assert_array_equal(a.coefficients(), b.coefficients())
     for bad in (dict(n_models=1), dict(inclusion=0.0), dict(inclusion=1.5), dict(block=0)):
         with pytest.raises(InputError):

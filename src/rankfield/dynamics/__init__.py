@@ -15,8 +15,8 @@ Example::
 
 Public API: systems (:class:`System`, :func:`get_system`, ``SYSTEMS``, :func:`add_noise`), the denoiser
 (:class:`RKTVConfig`, :class:`RKTVDenoiser`, :func:`denoise`), PySINDy parts (:class:`RKTV`,
-:class:`AutoSTLSQ`, :class:`EnsembleSTLSQ`), :func:`discover` / :class:`DiscoveryResult`, validation (:func:`validate_model`,
-:func:`simulate_model`, :func:`simulate_coefficients`) and :mod:`rankfield.dynamics.metrics`.
+:class:`AutoSTLSQ`, :class:`EnsembleSTLSQ`), :func:`discover` / :class:`DiscoveryResult`, validation
+(:func:`validate_model`, :func:`simulate_model`, :func:`simulate_coefficients`) and :mod:`rankfield.dynamics.metrics`.
 """
 
 from rankfield.dynamics import metrics
