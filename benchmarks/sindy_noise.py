@@ -100,7 +100,7 @@ def tune_baselines(t, clean, clean_dot, level):
 
 
 def differentiation_for(method, tuned, iterations, device, progress):
-    cfg = RKTVConfig(iterations=iterations, device=device, progress=progress)
+    cfg = RKTVConfig(steps=iterations, device=device, progress=progress)
     if method == "RKTV-INR":
         return RKTV(cfg)
     if method == "RKTV-INR (no RK)":
@@ -306,7 +306,7 @@ def lynx_hare(iterations, device, progress, selection):
     data = np.genfromtxt(path, delimiter=",", names=True)
     t = data["year"] - data["year"][0]
     x = np.c_[data["hare"], data["lynx"]]
-    res = discover(x, t, degree=2, config=RKTVConfig(iterations=iterations, device=device, progress=progress),
+    res = discover(x, t, degree=2, config=RKTVConfig(steps=iterations, device=device, progress=progress),
                    optimizer=make_optimizer(selection), state_names=["hare", "lynx"])
     val = validate_model(res.model, t, x)
     from rankfield.dynamics.plotting import plot_simulation, plot_states
@@ -330,7 +330,7 @@ def main(argv=None):
     p.add_argument("--noise", default=None, help="comma-separated noise levels (fractions)")
     p.add_argument("--draws", type=int, default=None)
     p.add_argument("--methods", default=",".join(ALL_METHODS))
-    p.add_argument("--iterations", type=int, default=RKTVConfig.iterations, help="RKTV-INR Adam steps")
+    p.add_argument("--iterations", type=int, default=RKTVConfig.steps, help="RKTV-INR Adam steps")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--fresh", action="store_true", help="ignore cached runs")

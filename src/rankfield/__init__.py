@@ -10,7 +10,8 @@ Three packages share one distribution:
 ``nerf`` and ``dynamics`` build on ``inr``; ``inr`` imports neither.
 """
 
+from rankfield._engine import TrainingInterrupted, load_checkpoint
 from rankfield.errors import InputError, TrainingDivergedError
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "TrainingDivergedError", "__version__"]
+__all__ = ["InputError", "TrainingDivergedError", "TrainingInterrupted", "load_checkpoint", "__version__"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import random
 
 import numpy as np
 import torch
@@ -31,16 +30,34 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return dev
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch (all devices); returns a CPU generator seeded the same."""
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
-
-
 def autocast_context(device: torch.device, enabled: bool):
     """bf16 autocast on CUDA when ``enabled``; a no-op elsewhere (AMP is CUDA-only here)."""
     if not (enabled and device.type == "cuda"):
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def check_seed(seed) -> int:
+    """A seed must be an integer in ``[0, 2**63)`` (what ``torch.Generator.manual_seed`` takes)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 63:
+        raise InputError(f"seed must be an integer in [0, 2**63), got {seed!r}")
+    return int(seed)
+
+
+def fork_rng(seed: int, device: torch.device | None = None):
+    """A context in which torch's global RNG is seeded with ``seed``; the caller's RNG state is restored
+    afterwards (no global side effect). Used to build modules whose init draws from the global RNG."""
+    import contextlib
+
+    devices = [device] if device is not None and torch.device(device).type == "cuda" else []
+
+    @contextlib.contextmanager
+    def ctx():
+        with torch.random.fork_rng(devices=devices):
+            if devices:
+                torch.manual_seed(check_seed(seed))
+            else:
+                torch.default_generator.manual_seed(check_seed(seed))
+            yield
+
+    return ctx()

@@ -70,14 +70,14 @@ def test_too_few_samples(tmp_path, capsys):
 
 
 def test_unknown_system_and_bad_option(capsys):
-    _fails(capsys, ["discover", "--system", "weather"], "unknown system")
-    _fails(capsys, ["discover", "--noise", "-1"], "expected a number >= 0")
+    _fails(capsys, ["discover", "--system", "weather"], "invalid choice")
+    _fails(capsys, ["discover", "--noise", "-1"], "number >= 0")
 
 
 def test_csv_run_writes_json_and_plots(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["discover", _lv_csv(tmp_path), "--time-column", "time", "--columns", "prey,predator",
-                 "--iterations", "150", "--no-progress", "--out", str(out)])
+                 "--steps", "150", "--no-progress", "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 0
     assert "dprey/dt =" in text and "dpredator/dt =" in text and str(out) in text

@@ -6,7 +6,7 @@ import torch
 from rankfield.dynamics import RKTVConfig, RKTVDenoiser, add_noise, denoise, get_system, metrics
 from rankfield.errors import InputError
 
-FAST = dict(iterations=400, progress=False)
+FAST = dict(steps=400, progress=False)
 
 
 def _vdp(n=300, noise=0.1, seed=0):
@@ -40,7 +40,7 @@ def test_evaluates_anywhere_and_handles_nonuniform_sampling():
 
 def test_several_trajectories_get_one_network_each():
     t, x, _, y = _vdp(n=150)
-    den = RKTVDenoiser(RKTVConfig(iterations=50, progress=False)).fit([y, y[::-1] * 0.5 + 0.1], t)
+    den = RKTVDenoiser(RKTVConfig(steps=50, progress=False)).fit([y, y[::-1] * 0.5 + 0.1], t)
     assert len(den.fits_) == 2
     assert den.predict(t, trajectory=1).shape == (150, 2)
     with pytest.raises(InputError, match="trajectory"):
@@ -49,8 +49,8 @@ def test_several_trajectories_get_one_network_each():
 
 def test_seeded_fits_are_reproducible():
     t, _, _, y = _vdp(n=100)
-    a = denoise(y, t, iterations=30, progress=False)[1]
-    b = denoise(y, t, iterations=30, progress=False)[1]
+    a = denoise(y, t, steps=30, progress=False)[1]
+    b = denoise(y, t, steps=30, progress=False)[1]
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
@@ -67,7 +67,7 @@ def test_manual_derivative_matches_autograd():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (dict(iterations=0), "iterations"), (dict(weight_tv=-1.0), "weight_tv"), (dict(weight_data=0.0), "weight_data"),
+    (dict(steps=0), "steps"), (dict(weight_tv=-1.0), "weight_tv"), (dict(weight_data=0.0), "weight_data"),
     (dict(rk_anchor="x"), "rk_anchor"), (dict(tv_target="x"), "tv_target"), (dict(lr=0.0), "lr")])
 def test_config_errors(bad, match):
     with pytest.raises(InputError, match=match):
@@ -85,12 +85,12 @@ def test_config_errors(bad, match):
 ])
 def test_input_errors(x, t, match):
     with pytest.raises(InputError, match=match):
-        RKTVDenoiser(RKTVConfig(iterations=1, progress=False)).fit(x, t)
+        RKTVDenoiser(RKTVConfig(steps=1, progress=False)).fit(x, t)
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_trains_on_gpu():
     t, _, _, y = _vdp(n=100)
-    den = RKTVDenoiser(RKTVConfig(iterations=20, progress=False, device="cuda")).fit(y, t)
+    den = RKTVDenoiser(RKTVConfig(steps=20, progress=False, device="cuda")).fit(y, t)
     assert den.fits_[0].device.type == "cuda"

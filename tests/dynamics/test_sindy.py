@@ -17,7 +17,7 @@ def _lv(n=200, noise=0.02, seed=0):
 def test_plugin_inside_pysindy_fit(t_form):
     system, t, x, y = _lv()
     tt = {"float": 0.05, "vector": t, "column": t[:, None]}[t_form]
-    diff = RKTV(iterations=150, progress=False)
+    diff = RKTV(steps=150, progress=False)
     model = ps.SINDy(differentiation_method=diff, feature_library=ps.PolynomialLibrary(2), optimizer=AutoSTLSQ())
     model.fit(y, t=tt)
     assert diff.smoothed_x_.shape == y.shape
@@ -31,7 +31,7 @@ def test_plugin_with_several_trajectories():
     t = 0.05 * np.arange(200)
     xs = [system.simulate(t=t, x0=x0)[1] for x0 in [(4.0, 1.0), (2.0, 3.0)]]
     ys = [add_noise(x, 0.01, seed=k) for k, x in enumerate(xs)]
-    diff = RKTV(iterations=300, progress=False)
+    diff = RKTV(steps=300, progress=False)
     model = ps.SINDy(differentiation_method=diff, feature_library=ps.PolynomialLibrary(2), optimizer=AutoSTLSQ())
     model.fit(ys, t=[t, t])
     assert len(diff.denoisers_) == 2
@@ -39,13 +39,13 @@ def test_plugin_with_several_trajectories():
 
 
 def test_plugin_is_a_sklearn_estimator():
-    diff = RKTV(iterations=7)
-    assert diff.get_params()["config"].iterations == 7
+    diff = RKTV(steps=7)
+    assert diff.get_params()["config"].steps == 7
 
 
 def test_discover_recovers_lotka_volterra_at_low_noise():
     system, t, x, y = _lv(n=300, noise=0.02)
-    res = discover(y, t, config=RKTVConfig(iterations=600, progress=False), state_names=["x", "y"])
+    res = discover(y, t, config=RKTVConfig(steps=600, progress=False), state_names=["x", "y"])
     xi_true = system.true_coefficients()
     assert metrics.support_recovered(res.coefficients, xi_true), res.format_equations()
     assert metrics.coefficient_error(res.coefficients, xi_true) < 0.05

@@ -19,8 +19,9 @@ def test_tiny_image_fit_clears_psnr_threshold():
     img = default_image(32)
     model = CoordinateMLP(in_features=2, out_features=3, activation="sine", width=128, depth=3)
     res = fit_image(img, model=model, config=_cfg(steps=150, lr=1e-3))
-    assert res.metrics["psnr"] > 28.0, res.metrics
-    assert res.metrics["ssim"] > 0.9
+    # measured 57.8 dB (model seeds 1-3: 57.0, 54.2, 56.2), SSIM 0.9999
+    assert res.metrics["psnr"] > 52.0, res.metrics
+    assert res.metrics["ssim"] > 0.999
     assert res.prediction.shape == img.shape
     assert res.history["psnr"][-1] > res.history["psnr"][0] + 10
 
@@ -29,14 +30,15 @@ def test_holdout_protocol_reports_heldout_psnr():
     img = default_image(32)
     res = fit_image(img, model=CoordinateMLP(in_features=2, out_features=3, activation="sine", width=64),
                     config=_cfg(steps=60), holdout=True)
-    assert res.metrics["psnr_train"] > res.metrics["psnr_heldout"]
+    # measured train 33.8 / held-out 15.2 dB (seeds 1-3: 31.7/15.1, 36.5/15.8, 31.3/16.0)
+    assert res.metrics["psnr_train"] > 29.0 and 14.0 < res.metrics["psnr_heldout"] < 17.5, res.metrics
 
 
 def test_signal_fit_and_minibatch():
     t, y = chirp(512, f1=20)
     res = fit_signal(y, t=t, model=CoordinateMLP(in_features=1, out_features=1, activation="sine", width=64),
                      config=_cfg(steps=300, lr=1e-3, batch_size=256))
-    assert res.metrics["psnr"] > 25.0, res.metrics
+    assert res.metrics["psnr"] > 53.0, res.metrics  # measured 56.7 dB (seeds 1-3: 57.0, 55.9, 57.4)
 
 
 def test_muon_optimizer_trains():
@@ -82,9 +84,9 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     with pytest.raises(TrainingDivergedError, match="last good checkpoint"):
         fit(_Explodes(), torch.rand(10, 2), torch.rand(10, 3),
             _cfg(steps=100, log_every=10, checkpoint_path=str(ck), checkpoint_every=10))
-    state = torch.load(ck, weights_only=False)
+    state = torch.load(ck, weights_only=True)
     assert state["step"] == 30
-    assert all(torch.isfinite(v).all() for v in state["model"].values())
+    assert all(torch.isfinite(v).all() for v in state["modules"]["model"].values())
 
 
 def test_bad_targets_rejected():
@@ -102,4 +104,12 @@ def test_occupancy_fit_iou():
     res = fit_occupancy("sphere", model=CoordinateMLP(in_features=3, out_features=1, activation="relu", width=64,
                                                       depth=3, encoding="positional", encoding_options={"n_frequencies": 3}),
                         config=_cfg(steps=150, lr=3e-3, batch_size=4096), n_points=20000, eval_resolution=32)
-    assert res.metrics["iou"] > 0.85, res.metrics
+    assert res.metrics["iou"] > 0.975, res.metrics  # measured 0.9835 (seeds 1-3: 0.9849, 0.9835, 0.9843)
+
+
+def test_compiled_model_trains_like_the_eager_one():
+    t, y = chirp(128)
+    mk = lambda: CoordinateMLP(in_features=1, out_features=1, width=16, activation="sine")  # noqa: E731
+    compiled = fit(mk(), t, y, _cfg(steps=20, log_every=5, compile=True))
+    eager = fit(mk(), t, y, _cfg(steps=20, log_every=5))
+    assert compiled.history["loss"] == pytest.approx(eager.history["loss"], rel=1e-4)

@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import math
+
+from rankfield.errors import InputError
 
 
 def add_common_options(p: argparse.ArgumentParser, default_out: str) -> None:
-    """--out, --device, --seed, --no-progress: the same meaning in every subcommand."""
-    p.add_argument("--out", default=default_out, help=f"output folder (default: {default_out})")
-    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
-    p.add_argument("--seed", type=int, default=0, help="random seed for everything random (default: 0)")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    """--out, --device, --seed, --no-progress, --config: the same meaning in every subcommand."""
+    g = p.add_argument_group("run")
+    g.add_argument("--out", default=default_out, help=f"output folder (default: {default_out})")
+    g.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda (default: auto)")
+    g.add_argument("--seed", type=seed_int, default=0, help="random seed, an integer in [0, 2^62) (default: 0)")
+    g.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    g.add_argument("--config", default=None, metavar="CONFIG_JSON",
+                   help="rerun with the options of a config.json written by an earlier run (options given "
+                        "on the command line win)")
+
+
+def seed_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= v < 2 ** 62:
+        raise argparse.ArgumentTypeError(f"seed must be in [0, 2^62), got {v}")
+    return v
 
 
 def positive_int(text: str) -> int:
@@ -23,11 +40,56 @@ def positive_int(text: str) -> int:
     return v
 
 
+def nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
+    return v
+
+
 def positive_float(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite positive number, got {text}")
     return v
+
+
+def nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return v
+
+
+def load_run_checkpoint(args, kind: str):
+    """Read ``--resume``'s checkpoint (``weights_only``), take its stored options (explicit ones must match)
+    and report the ones taken. Returns the checkpoint dict, or ``None`` without ``--resume``."""
+    if not args.resume:
+        return None
+    from rankfield._engine import load_checkpoint
+    from rankfield.cli import apply_resume_options
+
+    ck = load_checkpoint(args.resume, kind=kind)
+    stored = (ck.get("extra") or {}).get("cli")
+    if not isinstance(stored, dict) or stored.get("command") != args.command:
+        raise InputError(f"{args.resume} was not written by 'rankfield {args.command}'")
+    taken = apply_resume_options(args, stored["options"], args.resume)
+    print(f"resuming {args.resume} at step {ck['step']} of {ck['steps']}"
+          + (f" with its settings {', '.join(taken)}" if taken else ""))
+    return ck
+
+
+def cli_record(args) -> dict:
+    """What a checkpoint stores about the command line that wrote it."""
+    from rankfield.cli import run_options
+
+    return {"command": args.command, "options": run_options(args)}

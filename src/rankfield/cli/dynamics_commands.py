@@ -14,18 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rankfield.cli._common import add_common_options, positive_float, positive_int
+from rankfield._io import atomic_write, check_memory
+from rankfield.cli._common import add_common_options, nonneg_float, positive_float, positive_int
+from rankfield.dynamics.systems import SYSTEMS
 from rankfield.errors import InputError
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (v >= 0 and np.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {v}")
-    return v
 
 
 def register(subparsers) -> None:
@@ -37,12 +29,13 @@ def register(subparsers) -> None:
     p.add_argument("--time-column", default=None, help="name of the time column (default: the first column)")
     p.add_argument("--columns", default=None,
                    help="comma-separated state columns (default: every column except the time column)")
-    p.add_argument("--system", default="lorenz", help="simulated system when no CSV is given (default: lorenz)")
-    p.add_argument("--noise", type=_nonneg_float, default=0.1, help="noise level of the simulated data (default 0.1)")
+    p.add_argument("--system", default="lorenz", choices=sorted(SYSTEMS),
+                   help="simulated system when no CSV is given (default: lorenz)")
+    p.add_argument("--noise", type=nonneg_float, default=0.1, help="noise level of the simulated data (default 0.1)")
     p.add_argument("--samples", type=positive_int, default=None, help="samples of the simulated data (default: the system's)")
     p.add_argument("--degree", type=positive_int, default=None,
                    help="polynomial library degree (default: the system's; 2 for CSV data)")
-    p.add_argument("--iterations", type=positive_int, default=2000, help="RKTV-INR Adam steps (default 2000)")
+    p.add_argument("--steps", type=positive_int, default=2000, help="RKTV-INR Adam steps (default 2000)")
     p.add_argument("--criterion", choices=("bic", "aic", "ensemble"), default="bic",
                    help="sparsity selection: per-equation threshold sweep scored by BIC or AIC, or 'ensemble' "
                         "(bootstrap BIC sweeps, keep terms selected in >= 60%% of them; slower, see "
@@ -57,8 +50,20 @@ def read_csv(path: str, time_column: str | None, columns: str | None):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
-    with open(path, newline="") as fh:
-        rows = [r for r in csv.reader(fh) if r and any(c.strip() for c in r)]
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a CSV file")
+    check_memory(40.0 * path.stat().st_size, f"reading {path}")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text CSV file") from None
+    if "\x00" in text:
+        raise InputError(f"{path}: a binary file, not a CSV text file")
+    try:
+        rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a valid CSV file ({exc})") from None
     if len(rows) < 2:
         raise InputError(f"{path}: needs a header row and at least one data row")
     header = [h.strip() for h in rows[0]]
@@ -79,6 +84,11 @@ def read_csv(path: str, time_column: str | None, columns: str | None):
                 data[i, k] = float(row[j])
             except ValueError:
                 raise InputError(f"{path}: row {i + 2}, column {header[j]!r}: not a number: {row[j]!r}") from None
+            if not np.isfinite(data[i, k]):
+                raise InputError(f"{path}: row {i + 2}, column {header[j]!r}: NaN or infinite value {row[j]!r}")
+    big = np.abs(data).max(initial=0.0)
+    if big > 1e100:
+        raise InputError(f"{path}: values up to {big:.3g} are too large to fit (rescale the data below 1e100)")
     return data[:, 0], data[:, 1:], wanted
 
 
@@ -96,6 +106,8 @@ def run_discover(args) -> int:
         source = f"{args.csv} (time {args.time_column or 'first column'}, states {', '.join(names)})"
     else:
         system = get_system(args.system)
+        if args.samples is not None:
+            check_memory(8.0 * 400 * args.samples, f"simulating {args.samples} samples")
         t, clean = system.simulate(n_samples=args.samples)
         clean_dot = system.rhs(clean)
         x = add_noise(clean, args.noise, seed=args.seed)
@@ -103,9 +115,16 @@ def run_discover(args) -> int:
         degree = args.degree or system.degree
         source = f"{system.description}, {len(t)} samples, noise {args.noise:g} (sigma_j = level * std(x_j))"
     x = as_state_array(x, "data", min_samples=4, names=names)
-    t = as_time_vector(t, x.shape[0])
+    try:
+        t = as_time_vector(t, x.shape[0])
+    except InputError as exc:
+        if not args.csv:
+            raise
+        raise InputError(f"time column {args.time_column or 'first column'!r} of {args.csv}: {exc} "
+                         "(name the time column with --time-column)") from None
     print(f"data: {source}")
-    cfg = RKTVConfig(iterations=args.iterations, device=args.device, seed=args.seed, progress=not args.no_progress)
+    cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress).validate()
+    args._configs = {"rktv": cfg.to_dict()}
     res = discover(x, t, degree=degree, config=cfg, criterion=args.criterion, threshold=args.threshold,
                    state_names=names)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
@@ -129,7 +148,7 @@ def run_discover(args) -> int:
             "derivative_error_finite_difference": metrics.derivative_error(fd, clean_dot),
             "state_error": metrics.state_error(x_s, clean),
             "simulation_error_vs_clean": val["error_vs_clean"]})
-    (out / "discover.json").write_text(json.dumps(summary, indent=2, default=float))
+    atomic_write(out / "discover.json", json.dumps(summary, indent=2, default=float))
     plot_states(out / "states.png", t, x, x_s, names, clean)
     plot_derivatives(out / "derivatives.png", t, {"RKTV-INR": x_d, "finite difference": fd}, names, clean_dot)
     plot_simulation(out / "simulation.png", t, x, val["x_sim"], names, clean)

@@ -6,19 +6,26 @@ import argparse
 import json
 from pathlib import Path
 
-from rankfield.cli._common import add_common_options, positive_float, positive_int
+from rankfield._io import atomic_write, check_memory
+from rankfield.cli._common import add_common_options, cli_record, load_run_checkpoint, positive_float, positive_int
+from rankfield.errors import InputError
 
 
 def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, depth: int) -> None:
+    from rankfield.inr.activations import ACTIVATIONS
+    from rankfield.inr.encodings import ENCODINGS
+    from rankfield.inr.layers import LINEAR_TYPES
+    from rankfield.inr.mlp import INITS
+
     g = p.add_argument_group("model")
-    g.add_argument("--activation", default=activation, choices=["relu", "sine", "finer", "gauss", "wire"],
+    g.add_argument("--activation", default=activation, choices=ACTIVATIONS.names(),
                    help=f"hidden activation (default: {activation})")
-    g.add_argument("--init", default="paper", choices=["paper", "default", "rank_expanding"],
+    g.add_argument("--init", default="paper", choices=INITS.names(),
                    help="initialization: the activation's paper init, PyTorch default, or rank-expanding "
                         "first layer (ReLU only) (default: paper)")
-    g.add_argument("--encoding", default="none", choices=["none", "positional", "fourier", "hashgrid"],
+    g.add_argument("--encoding", default="none", choices=("none",) + ENCODINGS.names(),
                    help="input encoding (default: none)")
-    g.add_argument("--linear", default="dense", choices=["dense", "conditioned", "lowrank", "sine_lowrank"],
+    g.add_argument("--linear", default="dense", choices=LINEAR_TYPES,
                    help="type of the hidden-to-hidden layers (default: dense)")
     g.add_argument("--rank", type=positive_int, default=None, help="rank of lowrank/sine_lowrank hidden layers")
     g.add_argument("--width", type=positive_int, default=width, help=f"units per hidden layer (default: {width})")
@@ -28,12 +35,17 @@ def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, 
 
 
 def _add_train_options(p: argparse.ArgumentParser, steps: int, lr: float) -> None:
+    from rankfield._config import choices_of
+    from rankfield.inr import FitConfig
+
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=positive_int, default=steps, help=f"optimizer steps (default: {steps})")
     g.add_argument("--lr", type=positive_float, default=lr, help=f"peak learning rate (default: {lr})")
-    g.add_argument("--optimizer", default="adam", choices=["adam", "muon"], help="optimizer (default: adam)")
+    g.add_argument("--optimizer", default="adam", choices=choices_of(FitConfig, "optimizer"),
+                   help="optimizer (default: adam)")
     g.add_argument("--batch-size", type=positive_int, default=None, help="samples per step (default: full batch)")
-    g.add_argument("--no-amp", action="store_true", help="disable bf16 autocast on CUDA")
+    g.add_argument("--amp", action="store_true",
+                   help="bf16 autocast on CUDA for training and evaluation (default: off, full precision)")
     g.add_argument("--compile", action="store_true", help="torch.compile the model")
     g.add_argument("--resume", default=None, help="continue from a checkpoint written by an earlier run")
 
@@ -41,12 +53,12 @@ def _add_train_options(p: argparse.ArgumentParser, steps: int, lr: float) -> Non
 def register(sub) -> None:
     p = sub.add_parser("fit-image", help="fit a coordinate MLP to an image",
                        description="Fit a coordinate MLP to an image and write the reconstruction, an error map, "
-                                   "a PSNR curve, metrics.json and a checkpoint into --out. With no IMAGE, fits "
-                                   "scikit-image's bundled 'astronaut' photograph.")
+                                   "a PSNR curve, metrics.json, config.json and a checkpoint into --out. With no "
+                                   "IMAGE, fits scikit-image's bundled 'astronaut' photograph.")
     p.add_argument("image", nargs="?", default=None,
                    help="image file (PNG/JPEG/TIFF..., gray/RGB/RGBA, 8/16-bit) or .npy array; default: astronaut")
     p.add_argument("--size", type=positive_int, default=128,
-                   help="resize so the longer side has this many pixels (default: 128; 0 is not allowed)")
+                   help="resize so the longer side has this many pixels (default: 128)")
     p.add_argument("--full-size", action="store_true", help="keep the image's own size (ignores --size)")
     p.add_argument("--holdout", action="store_true",
                    help="train on the every-other-pixel grid and report PSNR on the held-out pixels")
@@ -57,8 +69,8 @@ def register(sub) -> None:
 
     q = sub.add_parser("fit-signal", help="fit a coordinate MLP to a 1-D signal",
                        description="Fit a coordinate MLP to a 1-D signal (.npy, .csv/.txt columns, .wav) and write "
-                                   "a plot of the fit, a PSNR curve, metrics.json and a checkpoint into --out. With no "
-                                   "SIGNAL, fits a generated chirp.")
+                                   "a plot of the fit, a PSNR curve, metrics.json, config.json and a checkpoint into "
+                                   "--out. With no SIGNAL, fits a generated chirp.")
     q.add_argument("signal", nargs="?", default=None, help="signal file; default: a chirp from 2 to 60 cycles")
     q.add_argument("--samples", type=positive_int, default=2048, help="samples of the generated chirp (default: 2048)")
     _add_model_options(q, "sine", 128, 3)
@@ -72,51 +84,73 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
     from rankfield.inr import CoordinateMLP, FitConfig, MLPConfig
 
     resolve_device(args.device)  # fail on an unavailable device before anything is written
-
+    if args.rank is not None and args.linear not in ("lowrank", "sine_lowrank"):
+        raise InputError(f"--rank is used by --linear lowrank or sine_lowrank, not by --linear {args.linear}")
     mlp = MLPConfig(in_features=in_features, out_features=out_features, activation=args.activation,
                     init=args.init, encoding=None if args.encoding == "none" else args.encoding,
                     linear=args.linear, rank=args.rank, width=args.width, depth=args.depth, omega0=args.omega0,
-                    batchnorm=args.batchnorm, seed=args.seed)
-    model = CoordinateMLP(mlp)
+                    batchnorm=args.batchnorm, seed=args.seed).validate()
     cfg = FitConfig(steps=args.steps, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
-                    device=args.device, amp=not args.no_amp, compile=args.compile, progress=not args.no_progress,
-                    checkpoint_path=str(out / "checkpoint.pt"), seed=args.seed)
-    return model, cfg.validate()
+                    device=args.device, amp=args.amp, compile=args.compile, progress=not args.no_progress,
+                    checkpoint_path=str(out / "checkpoint.pt"), seed=args.seed).validate()
+    args._configs = {"model": mlp.to_dict(), "fit": {k: v for k, v in cfg.to_dict().items() if k != "checkpoint_path"}}
+    return CoordinateMLP(mlp), cfg
+
+
+def _describe(args) -> str:
+    what = args.activation
+    if args.init == "rank_expanding":
+        what += " + rank-expanding init"
+    if args.encoding != "none":
+        what += f" + {args.encoding} encoding"
+    if args.linear != "dense":
+        what += f" ({args.linear} hidden layers" + (f", rank {args.rank})" if args.rank else ")")
+    return what
 
 
 def run_fit_image(args) -> int:
     from rankfield.inr import default_image, fit_image, load_image
+    from rankfield.inr.fitting import CHECKPOINT_KIND
     from rankfield.inr.plotting import save_comparison, save_curves, save_error_map, save_image
 
+    load_run_checkpoint(args, CHECKPOINT_KIND)
     size = None if args.full_size else args.size
     image = default_image(size) if args.image is None else load_image(args.image, size=size)
     source = "scikit-image astronaut" if args.image is None else args.image
     out = Path(args.out)
     model, cfg = _model_and_config(args, 2, image.shape[-1], out)  # validate before writing anything
     out.mkdir(parents=True, exist_ok=True)
+    what = _describe(args)
     print(f"fitting {source} ({image.shape[0]}x{image.shape[1]}, {image.shape[2]} channel(s)) with "
-          f"{args.activation} {args.width}x{args.depth}, {model.num_parameters()} parameters, {args.steps} steps")
-    res = fit_image(image, model=model, config=cfg, holdout=args.holdout, resume=args.resume)
+          f"{what} {args.width}x{args.depth}, {model.num_parameters()} parameters, {args.steps} steps")
+    res = fit_image(image, model=model, config=cfg, holdout=args.holdout, resume=args.resume,
+                    extra={"cli": cli_record(args)})
     pred = res.prediction
     save_image(out / "target.png", image)
     save_image(out / "reconstruction.png", pred)
     save_error_map(out / "error_map.png", pred, image)
-    save_comparison(out / "comparison.png", image, pred, title=f"{args.activation}: {res.metrics['psnr']:.2f} dB")
+    save_comparison(out / "comparison.png", image, pred, title=f"{what}: {res.metrics['psnr']:.2f} dB")
     save_curves(out / "psnr_curve.png", res.history)
     metrics = {"source": source, "height": image.shape[0], "width": image.shape[1], "channels": image.shape[2],
                "parameters": model.num_parameters(), "model": model.config.to_dict(), **res.metrics}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    print(f"PSNR {res.metrics['psnr']:.2f} dB, SSIM {res.metrics['ssim']:.4f} "
-          f"({res.metrics['steps_per_s']:.1f} steps/s)")
-    print(f"wrote reconstruction.png, comparison.png, error_map.png, psnr_curve.png, metrics.json, checkpoint.pt to {out}/")
+    atomic_write(out / "metrics.json", json.dumps(metrics, indent=2))
+    line = f"PSNR {res.metrics['psnr']:.2f} dB, SSIM {res.metrics['ssim']:.4f}"
+    if args.holdout:
+        line += f"; held-out pixels {res.metrics['psnr_heldout']:.2f} dB, training pixels {res.metrics['psnr_train']:.2f} dB"
+    print(line + f" ({res.metrics['steps_per_s']:.1f} steps/s)")
+    print(f"wrote target.png, reconstruction.png, comparison.png, error_map.png, psnr_curve.png, metrics.json, "
+          f"config.json, checkpoint.pt to {out}/")
     return 0
 
 
 def run_fit_signal(args) -> int:
     from rankfield.inr import chirp, fit_signal, grid_coordinates, load_signal
+    from rankfield.inr.fitting import CHECKPOINT_KIND
     from rankfield.inr.plotting import save_curves, save_signal_plot
 
+    load_run_checkpoint(args, CHECKPOINT_KIND)
     if args.signal is None:
+        check_memory(4 * 40.0 * args.samples, f"a chirp of {args.samples} samples")
         t, signal = chirp(args.samples)
         source = f"chirp ({args.samples} samples)"
     else:
@@ -126,12 +160,12 @@ def run_fit_signal(args) -> int:
     out = Path(args.out)
     model, cfg = _model_and_config(args, 1, signal.shape[1], out)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"fitting {source} with {args.activation} {args.width}x{args.depth}, {args.steps} steps")
-    res = fit_signal(signal, t=t, model=model, config=cfg, resume=args.resume)
+    print(f"fitting {source} with {_describe(args)} {args.width}x{args.depth}, {args.steps} steps")
+    res = fit_signal(signal, t=t, model=model, config=cfg, resume=args.resume, extra={"cli": cli_record(args)})
     save_signal_plot(out / "signal_fit.png", t, signal, res.prediction)
     save_curves(out / "psnr_curve.png", res.history)
-    (out / "metrics.json").write_text(json.dumps({"source": source, "samples": signal.shape[0],
-                                                  "model": model.config.to_dict(), **res.metrics}, indent=2))
+    atomic_write(out / "metrics.json", json.dumps({"source": source, "samples": signal.shape[0],
+                                                   "model": model.config.to_dict(), **res.metrics}, indent=2))
     print(f"PSNR {res.metrics['psnr']:.2f} dB")
-    print(f"wrote signal_fit.png, psnr_curve.png, metrics.json, checkpoint.pt to {out}/")
+    print(f"wrote signal_fit.png, psnr_curve.png, metrics.json, config.json, checkpoint.pt to {out}/")
     return 0

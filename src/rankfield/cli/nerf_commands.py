@@ -7,7 +7,11 @@ import json
 import time
 from pathlib import Path
 
-from rankfield.cli._common import add_common_options, positive_float, positive_int
+from rankfield._io import atomic_write, check_memory
+from rankfield.cli._common import (add_common_options, cli_record, load_run_checkpoint, nonneg_int, positive_float,
+                                   positive_int)
+from rankfield.errors import InputError
+from rankfield.nerf.poses import POSE_MODELS
 
 _DEFAULT_STEPS_PROCEDURAL = 1500
 _DEFAULT_STEPS_DATA = 3000
@@ -23,7 +27,7 @@ def register(sub) -> None:
     p.add_argument("data", nargs="?", default=None,
                    help="Blender/Instant-NGP scene folder or transforms JSON, or an LLFF folder (poses_bounds.npy); "
                         "default: the procedural scene")
-    p.add_argument("--pose-model", default="warp", choices=["fixed", "se3", "warp"],
+    p.add_argument("--pose-model", default="warp", choices=POSE_MODELS.names(),
                    help="fixed poses, BARF per-frame se(3) refinement, or the invertible neural warp (default: warp)")
     p.add_argument("--init", default=None, choices=["noisy", "identity", "gt"],
                    help="initial poses: BARF se(3) noise on the GT, identity (forward-facing scenes) or GT "
@@ -40,11 +44,11 @@ def register(sub) -> None:
                    help="pose-model Adam learning rate, decayed to 1e-4 (default: 3e-3)")
     p.add_argument("--size", type=positive_int, default=32, help="procedural scene image size (default: 32)")
     p.add_argument("--views", type=positive_int, default=24, help="procedural scene training views (default: 24)")
-    p.add_argument("--downscale", type=positive_float, default=1.0,
+    p.add_argument("--downscale", type=_downscale, default=1.0,
                    help="resize Blender images by this factor, e.g. 0.5 (default: 1)")
     p.add_argument("--llff-factor", type=positive_int, default=8, help="LLFF images_N folder to use (default: 8)")
     p.add_argument("--max-frames", type=positive_int, default=None, help="use at most this many training frames")
-    p.add_argument("--test-time-refine", type=int, default=0,
+    p.add_argument("--test-time-refine", type=nonneg_int, default=0,
                    help="steps of photometric test-pose refinement before measuring test PSNR (default: 0)")
     p.add_argument("--large", action="store_true", help="bigger field/warp (BARF-like widths); slower")
     p.add_argument("--threads", type=positive_int, default=1,
@@ -55,8 +59,11 @@ def register(sub) -> None:
     p.set_defaults(func=run_fit_scene)
 
 
-_STORED = ("data", "pose_model", "init", "noise", "rays", "samples", "lr_field", "lr_pose", "size", "views", "downscale", "llff_factor",
-           "max_frames", "seed", "large")
+def _downscale(text: str) -> float:
+    v = positive_float(text)
+    if not 1e-3 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a factor in [0.001, 1] (images are only made smaller), got {text}")
+    return v
 
 
 def _load(args, scratch: Path):
@@ -93,24 +100,15 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     from rankfield.nerf.pipeline import default_configs, fit_pose_nerf
     from rankfield.nerf.plotting import plot_cameras, save_turntable, save_view_grid, turntable_poses
     from rankfield.nerf.render import RenderConfig
-    from rankfield.nerf.train import TrainConfig, load_checkpoint
+    from rankfield.nerf.train import CHECKPOINT_KIND, TrainConfig
 
     device = resolve_device(args.device)
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
-    steps_given = args.steps
-    init_c2w = None
-    if args.resume:
-        ck = load_checkpoint(args.resume)
-        stored = ck.get("extra", {}).get("cli")
-        if not stored:
-            raise InputError(f"{args.resume} was not written by fit-scene (no stored settings)")
-        for k in _STORED:
-            setattr(args, k, stored[k])
-        init_c2w = ck["extra"]["init_c2w"]
-        args.steps = max(steps_given or 0, stored["steps"], int(ck["step"]))
-    if args.test_time_refine < 0:
-        raise InputError("--test-time-refine must be >= 0")
+    ck = load_run_checkpoint(args, CHECKPOINT_KIND)
+    init_c2w = ck["extra"].get("init_c2w") if ck is not None else None
+    check_memory(4.0 * 3 * 4 * args.views * args.size ** 2 if args.data is None else 0, "the procedural scene")
+    check_memory(4.0 * args.rays * args.samples * 2000, f"{args.rays} rays x {args.samples} samples per step", device)
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:  # the procedural scene is rendered there and read back
         train, test, what = _load(args, Path(tmp))
@@ -126,17 +124,17 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     cfg = TrainConfig(steps=args.steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
                       lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
                       lr_pose_end=min(1e-4, args.lr_pose),
-                      progress=not args.no_progress, seed=args.seed, checkpoint_every=500)
+                      progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()
+    args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}
     out.mkdir(parents=True, exist_ok=True)
     print(f"fit-scene: {what}, {len(train)} views {train.intrinsics.width}x{train.intrinsics.height}, "
           f"init={kind}" + (f" (sigma={args.noise})" if kind == "noisy" else "") +
           f", pose model={args.pose_model}, {args.steps} steps on {device}")
-    cli_state = {k: getattr(args, k) for k in _STORED} | {"steps": args.steps}
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init_c2w, args.pose_model, field_config=field_cfg, warp_config=warp_cfg,
                         train_config=cfg, device=device, seed=args.seed, checkpoint_path=out / "checkpoint.pt",
                         resume=args.resume, test_time_refine=args.test_time_refine,
-                        extra={"cli": cli_state, "init_c2w": init_c2w})
+                        extra={"cli": cli_record(args), "init_c2w": init_c2w})
     m = res.metrics
     sim = res.errors["sim"] if args.pose_model != "fixed" else None
     rcfg = RenderConfig(n_samples=args.samples, white_background=train.white_background,
@@ -160,8 +158,8 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     written.append(save_turntable(res.field, tt_cam, tt, sim, rcfg, train.near, train.far, out / "turntable.gif"))
     m["total_seconds"] = round(time.perf_counter() - t0, 2)
     m["data"] = what
-    (out / "metrics.json").write_text(json.dumps(m, indent=2))
-    written += [out / "metrics.json", out / "checkpoint.pt"]
+    atomic_write(out / "metrics.json", json.dumps(m, indent=2))
+    written += [out / "metrics.json", out / "config.json", out / "checkpoint.pt"]
     print(f"poses: rotation error {m['initial_rotation_deg']:.3f} -> {m['rotation_deg']:.3f} deg, "
           f"translation {m['initial_translation']:.4f} -> {m['translation']:.4f}")
     if "test_psnr" in m:

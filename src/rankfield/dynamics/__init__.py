@@ -6,12 +6,20 @@ threshold is chosen per equation by an information criterion. Noise convention: 
 
 Example::
 
-    >>> from rankfield.dynamics import discover, get_system, add_noise
+    >>> from rankfield.dynamics import RKTVConfig, discover, get_system, add_noise, metrics, validate_model
     >>> lorenz = get_system("lorenz")
     >>> t, x = lorenz.simulate()                          # 1000 samples, dt 0.01
-    >>> result = discover(add_noise(x, 0.1, seed=0), t)   # RKTV-INR + automatic threshold
-    >>> print("\\n".join(result.format_equations()))
-    >>> report = validate_model(result.model, t, x)       # integrate with torchdiffeq
+    >>> result = discover(add_noise(x, 0.1, seed=0), t,   # RKTV-INR + automatic threshold (~15 s on a CPU)
+    ...                   config=RKTVConfig(progress=False))
+    >>> metrics.support_recovered(result.coefficients, lorenz.true_coefficients(2))  # the right terms
+    True
+    >>> print("\\n".join(result.format_equations(precision=1)))  # true: -10 x + 10 y; 28 x - y - x z; -2.67 z + x y
+    dx/dt = -9.8 x +  9.9 y
+    dy/dt =  27.5 x + -0.8 y + -1.0 x z
+    dz/dt = -2.6 z +  1.0 x y
+    >>> report = validate_model(result.model, t, x)       # integrate the model with torchdiffeq
+    >>> sorted(report)[:3]
+    ['error_vs_clean', 'error_vs_data', 'valid_fraction']
 
 Public API: systems (:class:`System`, :func:`get_system`, ``SYSTEMS``, :func:`add_noise`), the denoiser
 (:class:`RKTVConfig`, :class:`RKTVDenoiser`, :func:`denoise`), PySINDy parts (:class:`RKTV`,

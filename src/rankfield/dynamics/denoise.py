@@ -25,7 +25,7 @@ Example:
     >>> import numpy as np
     >>> from rankfield.dynamics import RKTVConfig, RKTVDenoiser, get_system, add_noise
     >>> t, x = get_system("lorenz").simulate(n_samples=400)
-    >>> den = RKTVDenoiser(RKTVConfig(iterations=300, progress=False)).fit(add_noise(x, 0.1), t)
+    >>> den = RKTVDenoiser(RKTVConfig(steps=300, progress=False)).fit(add_noise(x, 0.1), t)
     >>> x_hat, dx_hat = den.predict(t), den.derivative(t)
 """
 
@@ -35,12 +35,14 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from rankfield._device import resolve_device, seed_everything
+from rankfield._config import Config
+from rankfield._device import check_seed, resolve_device
+from rankfield._engine import Optim, Trainer
 from rankfield.dynamics._checks import check_trajectories
 from rankfield.errors import InputError, TrainingDivergedError
 from rankfield.inr import CoordinateMLP, Sine
@@ -49,7 +51,7 @@ __all__ = ["RKTVConfig", "RKTVDenoiser", "denoise"]
 
 
 @dataclass
-class RKTVConfig:
+class RKTVConfig(Config):
     """Settings of the RKTV-INR denoiser. Every field has a measured default.
 
     Attributes:
@@ -59,9 +61,9 @@ class RKTVConfig:
             network can use: on Lorenz (1000 samples, 10 time units, 10% noise, 1500 steps) the relative
             derivative error was 0.145 / 0.091 / 0.074 with omega0 = 30 / 10 / 5. Raise it for records with
             many more oscillations than ~15 per window.
-        iterations: full-batch Adam steps.
-        lr: initial Adam learning rate; decays with a cosine schedule to ``lr * lr_final_ratio``.
-        lr_final_ratio: final/initial learning rate.
+        steps: full-batch Adam steps.
+        lr: initial Adam learning rate; decays with a cosine schedule to ``lr_end``.
+        lr_end: final learning rate (``None``: ``lr / 50``).
         weight_data: weight of the data term (standardized units).
         weight_rk: weight of the Runge-Kutta (Simpson) consistency term; 0 disables it (ablation).
             Measured (Lorenz, 10% noise): without TV, raising it from 1e-3 to 10 to 1000 lowers the
@@ -82,14 +84,14 @@ class RKTVConfig:
     width: int = 80
     depth: int = 3
     omega0: float = 5.0
-    iterations: int = 2000
+    steps: int = 2000
     lr: float = 1e-3
-    lr_final_ratio: float = 0.02
+    lr_end: float | None = None
     weight_data: float = 1.0
     weight_rk: float = 100.0
     weight_tv: float = 1e-3
-    rk_anchor: str = "model"
-    tv_target: str = "derivative"
+    rk_anchor: Literal["model", "data"] = "model"
+    tv_target: Literal["derivative", "state"] = "derivative"
     standardize: bool = True
     device: str = "auto"
     seed: int = 0
@@ -97,11 +99,15 @@ class RKTVConfig:
 
     def validate(self) -> "RKTVConfig":
         """Raise :class:`InputError` naming the first invalid field; return ``self``."""
-        for name in ("width", "depth", "iterations"):
+        super().validate()
+        check_seed(self.seed)
+        for name in ("width", "depth", "steps"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
                 raise InputError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("omega0", "lr", "lr_final_ratio"):
+        if self.lr_end is not None and not 0 < self.lr_end <= self.lr:
+            raise InputError(f"lr_end must be in (0, lr={self.lr}], got {self.lr_end!r}")
+        for name in ("omega0", "lr"):
             if not getattr(self, name) > 0:
                 raise InputError(f"{name} must be > 0, got {getattr(self, name)!r}")
         for name in ("weight_data", "weight_rk", "weight_tv"):
@@ -110,10 +116,6 @@ class RKTVConfig:
                 raise InputError(f"{name} must be a finite number >= 0, got {v!r}")
         if self.weight_data <= 0:
             raise InputError("weight_data must be > 0: without the data term the fit ignores the data")
-        if self.rk_anchor not in ("model", "data"):
-            raise InputError(f"rk_anchor must be 'model' or 'data', got {self.rk_anchor!r}")
-        if self.tv_target not in ("derivative", "state"):
-            raise InputError(f"tv_target must be 'derivative' or 'state', got {self.tv_target!r}")
         return self
 
 
@@ -172,7 +174,7 @@ class RKTVDenoiser:
     (``config.device="auto"``).
 
     Example:
-        >>> den = RKTVDenoiser(RKTVConfig(iterations=200, progress=False))
+        >>> den = RKTVDenoiser(RKTVConfig(steps=200, progress=False))
         >>> den = den.fit(np.sin(np.linspace(0, 6, 200))[:, None], t=6 / 199)
         >>> den.derivative([0.0, 1.0]).shape
         (2, 1)
@@ -204,7 +206,6 @@ class RKTVDenoiser:
 
     def _fit_one(self, x, t, device, seed, label):
         cfg = self.config
-        seed_everything(seed)
         n, d = x.shape
         mean = x.mean(0) if cfg.standardize else np.zeros(d)
         std = x.std(0) if cfg.standardize else np.ones(d)
@@ -218,16 +219,16 @@ class RKTVDenoiser:
         z = torch.as_tensor((x - mean) / std, **f32)
         net = CoordinateMLP(in_features=1, out_features=d, activation="sine", width=cfg.width,
                             depth=cfg.depth, omega0=cfg.omega0, seed=seed).to(device)
-        opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iterations, eta_min=cfg.lr * cfg.lr_final_ratio)
-        hist = {"loss": [], "data": [], "rk": [], "tv": []}
-        bar = tqdm(range(cfg.iterations), desc=label, disable=not cfg.progress, leave=False)
-        for it in bar:
+        end_ratio = (cfg.lr_end if cfg.lr_end is not None else cfg.lr / 50) / cfg.lr
+        optims = {"adam": Optim.scheduled(torch.optim.Adam(net.parameters(), lr=cfg.lr), "cosine", cfg.steps, end_ratio)}
+        zero = torch.zeros((), device=device)
+
+        def step_fn(step: int) -> dict:
             val, der = _value_and_derivative(net, s_all)
             chi, dchi, dmid = val[:n], der[:n], der[n:]
             data = ((chi - z) ** 2).mean()
             loss = cfg.weight_data * data
-            rk = tv = torch.zeros((), device=device)
+            rk = tv = zero
             if cfg.weight_rk > 0:
                 inc = (chi[1:] - chi[:-1]) if cfg.rk_anchor == "model" else (z[1:] - z[:-1])
                 simpson = (dchi[:-1] + 4 * dmid + dchi[1:]) / 6.0
@@ -237,20 +238,14 @@ class RKTVDenoiser:
                 target = dchi if cfg.tv_target == "derivative" else chi
                 tv = (target[1:] - target[:-1]).abs().mean()
                 loss = loss + cfg.weight_tv * tv
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            if it % 50 == 0 or it == cfg.iterations - 1:
-                lv = float(loss.detach())
-                if not math.isfinite(lv):
-                    raise TrainingDivergedError(f"RKTV-INR loss became {lv} at iteration {it}; lower lr "
-                                                f"(now {cfg.lr}) or the RK/TV weights")
-                for key, v in (("loss", lv), ("data", float(data.detach())), ("rk", float(rk.detach())),
-                                        ("tv", float(tv.detach()))):
-                    hist[key].append(v)
-                bar.set_postfix(loss=f"{lv:.3g}")
-        bar.close()
+            return {"loss": loss, "data": data, "rk": rk, "tv": tv}
+
+        trainer = Trainer(step_fn, {"net": net}, optims, cfg.steps, kind="dynamics.rktv", config=cfg.to_dict(),
+                          log_every=50, progress=cfg.progress, desc=label)
+        try:
+            hist = trainer.run()
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(f"RKTV-INR: {exc}; lower lr (now {cfg.lr}) or the RK/TV weights") from None
         net.eval()
         return _Fit(net, t0, t1, mean, std, device), hist
 
@@ -275,7 +270,7 @@ def denoise(x, t, config: RKTVConfig | None = None, **overrides):
     """Fit RKTV-INR to one trajectory and return ``(x_smooth, x_dot)`` at the sample times.
 
     Example:
-        >>> xs, dxs = denoise(np.sin(np.linspace(0, 6, 100))[:, None], 6 / 99, iterations=100, progress=False)
+        >>> xs, dxs = denoise(np.sin(np.linspace(0, 6, 100))[:, None], 6 / 99, steps=100, progress=False)
     """
     den = RKTVDenoiser(config, **overrides).fit(x, t)
     tt = check_trajectories(x, t, min_samples=4)[1][0]

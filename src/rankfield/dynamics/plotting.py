@@ -6,23 +6,22 @@ from pathlib import Path
 
 import numpy as np
 
+from rankfield._io import save_figure
+
 __all__ = ["plot_states", "plot_derivatives", "plot_simulation"]
 
 
 def _figure(n):
-    import matplotlib
+    from matplotlib.figure import Figure  # pyplot-free: no backend chosen, no global state
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(n, 1, figsize=(9, 1.9 * n + 0.6), sharex=True, squeeze=False)
-    return plt, fig, axes[:, 0]
+    fig = Figure(figsize=(9, 1.9 * n + 0.6))
+    axes = fig.subplots(n, 1, sharex=True, squeeze=False)
+    return None, fig, axes[:, 0]
 
 
 def _save(plt, fig, path):
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return Path(path)
 
 

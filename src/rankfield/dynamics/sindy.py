@@ -4,7 +4,7 @@ Example:
     >>> import pysindy as ps
     >>> from rankfield.dynamics import RKTV, AutoSTLSQ, get_system, add_noise
     >>> t, x = get_system("lorenz").simulate()
-    >>> model = ps.SINDy(differentiation_method=RKTV(iterations=500, progress=False),
+    >>> model = ps.SINDy(differentiation_method=RKTV(steps=500, progress=False),
     ...                  optimizer=AutoSTLSQ(), feature_library=ps.PolynomialLibrary(2))
     >>> model = model.fit(add_noise(x, 0.1), t=t, feature_names=["x", "y", "z"])
 """
@@ -35,7 +35,7 @@ class RKTV(BaseDifferentiation):
     trajectories PySINDy calls it once per trajectory (``denoisers_`` keeps every fit).
 
     Example:
-        >>> diff = RKTV(iterations=200, progress=False)
+        >>> diff = RKTV(steps=200, progress=False)
         >>> x_dot = diff(np.sin(np.linspace(0, 6, 100))[:, None], t=6 / 99)
         >>> diff.smoothed_x_.shape
         (100, 1)
@@ -294,10 +294,14 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         state_names: names of the states (default ``x, y, z`` for up to 3 states, else ``x0, x1, ...``).
 
     Example:
+        Lotka-Volterra (true: dx/dt = x - 0.5 x y, dy/dt = -y + 0.5 x y) at 2% noise, 500 denoising steps:
+
         >>> from rankfield.dynamics import discover, get_system, add_noise
-        >>> t, x = get_system("lorenz").simulate()
-        >>> res = discover(add_noise(x, 0.1, seed=0), t, config=RKTVConfig(iterations=500, progress=False))
-        >>> print("\\n".join(res.format_equations()))
+        >>> t, x = get_system("lotka_volterra").simulate()
+        >>> res = discover(add_noise(x, 0.02, seed=0), t, config=RKTVConfig(steps=500, progress=False))
+        >>> print("\\n".join(res.format_equations(precision=2)))
+        dx/dt =  1.00 x + -0.50 x y
+        dy/dt = -1.00 y +  0.50 x y
     """
     import time
 

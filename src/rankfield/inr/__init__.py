@@ -19,8 +19,7 @@ from rankfield.inr.encodings import FourierFeatures, HashGridEncoding, Positiona
 from rankfield.inr.init import rank_expanding_init_
 from rankfield.inr.layers import ConditionedLinear, LowRankLinear, SineLowRankLinear, make_linear
 from rankfield.inr.data import chirp, default_image, grid_coordinates, image_coordinates, load_image, load_signal, shape_occupancy
-from rankfield.inr.fitting import (FitConfig, FitResult, fit, fit_image, fit_occupancy, fit_signal, load_model, predict,
-                                   save_checkpoint)
+from rankfield.inr.fitting import FitConfig, FitResult, fit, fit_image, fit_occupancy, fit_signal, load_model, predict
 from rankfield.inr.metrics import iou, psnr, ssim
 from rankfield.inr.mlp import CoordinateMLP, MLPConfig
 
@@ -31,7 +30,7 @@ __all__ = [
     "rank_expanding_init_", "MLPConfig", "CoordinateMLP",
     "stable_rank", "effective_rank", "numerical_rank", "condition_number", "rank_report",
     "layer_features", "ntk_spectrum",
-    "FitConfig", "FitResult", "fit", "fit_image", "fit_signal", "fit_occupancy", "predict", "save_checkpoint", "load_model",
+    "FitConfig", "FitResult", "fit", "fit_image", "fit_signal", "fit_occupancy", "predict", "load_model",
     "load_image", "default_image", "load_signal", "chirp", "grid_coordinates", "image_coordinates", "shape_occupancy",
     "psnr", "ssim", "iou",
 ]

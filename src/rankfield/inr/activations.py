@@ -18,6 +18,7 @@ import math
 import torch
 from torch import nn
 
+from rankfield._registry import Registry
 from rankfield.errors import InputError
 
 __all__ = ["Sine", "Finer", "Gauss", "Wire", "ACTIVATIONS", "make_activation", "siren_init_"]
@@ -82,22 +83,22 @@ class Wire(nn.Module):
         return f"omega0={self.omega0}, sigma0={self.sigma0}"
 
 
-ACTIVATIONS = ("relu", "sine", "finer", "gauss", "wire")
+ACTIVATIONS = Registry("activation")
+ACTIVATIONS.register("relu", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: nn.ReLU())
+ACTIVATIONS.register("sine", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: Sine(omega0))
+ACTIVATIONS.register("finer", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: Finer(omega0))
+ACTIVATIONS.register("gauss", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: Gauss(gauss_scale))
+ACTIVATIONS.register("wire", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: Wire(omega0, wire_sigma0))
 
 
 def make_activation(name: str, omega0: float = 30.0, gauss_scale: float = 10.0, wire_sigma0: float = 10.0) -> nn.Module:
-    """Activation module by name (one of :data:`ACTIVATIONS`)."""
-    if name == "relu":
-        return nn.ReLU()
-    if name == "sine":
-        return Sine(omega0)
-    if name == "finer":
-        return Finer(omega0)
-    if name == "gauss":
-        return Gauss(gauss_scale)
-    if name == "wire":
-        return Wire(omega0, wire_sigma0)
-    raise InputError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    """Activation module by name (one of ``ACTIVATIONS.names()``).
+
+    Example:
+        >>> make_activation("sine", omega0=20.0)
+        Sine(omega0=20.0)
+    """
+    return ACTIVATIONS.build(name, omega0=omega0, gauss_scale=gauss_scale, wire_sigma0=wire_sigma0)
 
 
 @torch.no_grad()

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rankfield._io import check_memory
 from rankfield.errors import InputError
 
 __all__ = ["load_image", "default_image", "resize_image", "grid_coordinates", "image_coordinates",
@@ -61,7 +62,11 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
     accepted too (floats taken as they are).
 
     Example:
-        >>> img = load_image("photo.png", size=256)  # doctest: +SKIP
+        >>> import tempfile, numpy as np
+        >>> path = tempfile.mkdtemp() + "/ramp.npy"
+        >>> np.save(path, np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4))
+        >>> load_image(path, size=8).shape
+        torch.Size([6, 8, 1])
     """
     path = Path(path)
     if not path.exists():
@@ -75,6 +80,11 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
             raise InputError(f"{path}: not a readable .npy array ({exc})") from None
     else:
         import imageio.v3 as iio
+        try:
+            props = iio.improps(path)
+        except Exception as exc:
+            raise InputError(f"{path}: cannot be read as an image ({type(exc).__name__})") from None
+        check_memory(3.0 * 8 * max(1, int(np.prod(props.shape))), f"decoding {path} ({'x'.join(map(str, props.shape))})")
         try:
             arr = iio.imread(path)
         except Exception as exc:
@@ -93,6 +103,7 @@ def default_image(size: int | None = 256) -> torch.Tensor:
     return resize_image(img, size) if size else img
 
 
+
 def resize_image(img: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
     """Resize ``(H, W, C)``: an int is the longer side, a pair is ``(H, W)``. Antialiased bilinear."""
     H, W = img.shape[:2]
@@ -103,6 +114,7 @@ def resize_image(img: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor
         size = (max(1, round(H * s)), max(1, round(W * s)))
     if tuple(size) == (H, W):
         return img
+    check_memory(4.0 * 4 * img.shape[2] * (size[0] * size[1] + H * W), f"resizing to {size[0]}x{size[1]}")
     x = img.permute(2, 0, 1)[None]
     out = F.interpolate(x, size=tuple(size), mode="bilinear", antialias=True, align_corners=False)
     return out[0].permute(1, 2, 0).clamp(0, 1).contiguous()

@@ -17,6 +17,7 @@ import math
 import torch
 from torch import nn
 
+from rankfield._registry import Registry
 from rankfield.errors import InputError
 
 __all__ = ["PositionalEncoding", "FourierFeatures", "HashGridEncoding", "make_encoding"]
@@ -220,11 +221,22 @@ class HashGridEncoding(nn.Module):
         return out.reshape(*lead, self.out_dim).to(x.dtype)
 
 
+ENCODINGS = Registry("encoding")
+ENCODINGS.register("positional", PositionalEncoding)
+ENCODINGS.register("fourier", FourierFeatures)
+ENCODINGS.register("hashgrid", HashGridEncoding)
+
+
 def make_encoding(name: str | None, in_dim: int, **kwargs) -> nn.Module | None:
-    """Build an encoding by name: ``None``/``"none"``, ``"positional"``, ``"fourier"``, ``"hashgrid"``."""
+    """Build an encoding by name: ``None``/``"none"`` or one of ``ENCODINGS.names()``.
+
+    Example:
+        >>> make_encoding("positional", 2, n_frequencies=4).out_dim
+        18
+    """
     if name in (None, "none", "identity"):
         return None
-    table = {"positional": PositionalEncoding, "fourier": FourierFeatures, "hashgrid": HashGridEncoding}
-    if name not in table:
-        raise InputError(f"unknown encoding {name!r}; choose one of none, {', '.join(table)}")
-    return table[name](in_dim, **kwargs)
+    try:
+        return ENCODINGS.build(name, in_dim, **kwargs)
+    except TypeError as exc:
+        raise InputError(f"encoding {name!r}: {exc}") from None

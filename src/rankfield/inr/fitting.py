@@ -1,48 +1,58 @@
 """Fitting coordinate MLPs: one training loop (:func:`fit`) and task wrappers for signals, images, shapes.
 
-The loop has no per-sample Python work and syncs with the device only every ``log_every`` steps:
-full-batch or random mini-batches drawn on the device, bf16 autocast on CUDA, optional
-``torch.compile``. It records loss/PSNR history, checkpoints, resumes, and stops on NaN.
+The loop runs on the library's one training engine (:mod:`rankfield._engine`): no per-sample Python work,
+one device sync every ``log_every`` steps, full-batch or random mini-batches drawn on the device, opt-in
+bf16 autocast on CUDA, optional ``torch.compile``, loss/PSNR history, checkpoints, bit-identical resume,
+Ctrl-C checkpointing and a NaN guard.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-from rankfield._device import autocast_context, resolve_device, seed_everything
-from rankfield.errors import InputError, TrainingDivergedError
+from rankfield._config import Config
+from rankfield._device import autocast_context, check_seed, resolve_device
+from rankfield._engine import Optim, Trainer, load_checkpoint
+from rankfield._io import check_memory
+from rankfield.errors import InputError
 from rankfield.inr.data import check_finite, grid_coordinates, image_coordinates, shape_occupancy
 from rankfield.inr.metrics import iou, mse_to_psnr, psnr, ssim
 from rankfield.inr.mlp import CoordinateMLP, MLPConfig
 
-__all__ = ["FitConfig", "FitResult", "fit", "predict", "fit_signal", "fit_image", "fit_occupancy",
-           "save_checkpoint", "load_model", "make_optimizer"]
+__all__ = ["FitConfig", "FitResult", "fit", "predict", "fit_signal", "fit_image", "fit_occupancy", "load_model"]
+
+
+Optimizer = Literal["adam", "muon"]
+Schedule = Literal["cosine", "exponential", "constant"]
+
+# fields of FitConfig that define the run: a resumed run must have the same values
+_RUN_DEFINING = ("lr", "lr_end", "optimizer", "betas", "eps", "lr_schedule", "batch_size", "loss", "seed")
 
 
 @dataclass
-class FitConfig:
+class FitConfig(Config):
     """Training options of :func:`fit`.
 
     Attributes:
         steps: optimizer steps.
         lr: peak learning rate.
+        lr_end: learning rate at the last step (``None``: ``lr / 10``).
+        lr_schedule: ``cosine`` or ``exponential`` from ``lr`` to ``lr_end``, or ``constant``.
         optimizer: ``adam`` or ``muon`` (Muon on hidden-to-hidden weight matrices, Adam on the rest).
         betas: Adam betas.
         eps: Adam epsilon.
-        lr_schedule: ``cosine`` (to ``final_lr_factor``), ``exponential`` (same end point) or ``constant``.
-        final_lr_factor: learning rate at the end as a fraction of ``lr``.
         batch_size: samples per step; ``None`` = full batch.
         loss: ``mse`` or ``bce`` (binary cross-entropy on logits, for occupancy).
-        device: ``auto``, ``cpu`` or ``cuda``.
-        amp: bf16 autocast on CUDA (ignored on CPU).
+        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+        amp: bf16 autocast on CUDA for training *and* evaluation (opt-in; ignored on CPU).
         compile: wrap the model in ``torch.compile``.
         log_every: steps between history entries (and NaN checks, progress-bar updates).
         progress: show a tqdm progress bar.
@@ -50,19 +60,23 @@ class FitConfig:
         checkpoint_every: steps between checkpoints (a final one is always written).
         eval_chunk: samples per chunk when predicting everything (bounds memory).
         seed: seed of mini-batch sampling.
+
+    Example:
+        >>> FitConfig(steps=500, lr=5e-4).validate().lr_end_value()
+        5e-05
     """
 
     steps: int = 1000
     lr: float = 1e-3
-    optimizer: str = "adam"
+    lr_end: float | None = None
+    lr_schedule: Schedule = "cosine"
+    optimizer: Optimizer = "adam"
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
-    lr_schedule: str = "cosine"
-    final_lr_factor: float = 0.1
     batch_size: int | None = None
-    loss: str = "mse"
+    loss: Literal["mse", "bce"] = "mse"
     device: str = "auto"
-    amp: bool = True
+    amp: bool = False
     compile: bool = False
     log_every: int = 25
     progress: bool = True
@@ -72,23 +86,29 @@ class FitConfig:
     seed: int = 0
 
     def validate(self) -> "FitConfig":
-        if not isinstance(self.steps, int) or self.steps <= 0:
+        """Raise :class:`InputError` naming the first invalid field; return ``self``."""
+        super().validate()
+        if not _is_int(self.steps) or self.steps <= 0:
             raise InputError(f"steps must be a positive integer, got {self.steps!r}")
-        if not self.lr > 0:
-            raise InputError(f"lr must be > 0, got {self.lr}")
-        if self.optimizer not in ("adam", "muon"):
-            raise InputError(f"optimizer must be adam or muon, got {self.optimizer!r}")
-        if self.lr_schedule not in ("cosine", "exponential", "constant"):
-            raise InputError(f"lr_schedule must be cosine, exponential or constant, got {self.lr_schedule!r}")
-        if not 0 < self.final_lr_factor <= 1:
-            raise InputError(f"final_lr_factor must be in (0, 1], got {self.final_lr_factor}")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size <= 0):
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"lr must be a finite number > 0, got {self.lr}")
+        if self.lr_end is not None and not (math.isfinite(self.lr_end) and 0 < self.lr_end <= self.lr):
+            raise InputError(f"lr_end must be in (0, lr={self.lr}], got {self.lr_end}")
+        if self.batch_size is not None and (not _is_int(self.batch_size) or self.batch_size <= 0):
             raise InputError(f"batch_size must be a positive integer or None, got {self.batch_size!r}")
-        if self.loss not in ("mse", "bce"):
-            raise InputError(f"loss must be mse or bce, got {self.loss!r}")
-        if self.log_every <= 0 or self.checkpoint_every <= 0 or self.eval_chunk <= 0:
-            raise InputError("log_every, checkpoint_every and eval_chunk must be positive")
+        for name in ("log_every", "checkpoint_every", "eval_chunk"):
+            if not _is_int(getattr(self, name)) or getattr(self, name) <= 0:
+                raise InputError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        check_seed(self.seed)
         return self
+
+    def lr_end_value(self) -> float:
+        """The learning rate at the last step."""
+        return self.lr_end if self.lr_end is not None else self.lr / 10
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 @dataclass
@@ -96,16 +116,22 @@ class FitResult:
     """What :func:`fit` returns: the trained model, its history and final metrics."""
 
     model: nn.Module
-    history: dict = field(default_factory=lambda: {"step": [], "loss": [], "psnr": [], "lr": [], "time": []})
+    history: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
     prediction: torch.Tensor | None = None
 
 
 def make_optimizer(model: nn.Module, config: FitConfig) -> list[torch.optim.Optimizer]:
-    """Adam over all parameters, or Muon over hidden-to-hidden weight matrices plus Adam over the rest."""
+    """Adam over all parameters, or Muon over hidden-to-hidden weight matrices plus Adam over the rest.
+
+    Example:
+        >>> from rankfield.inr import CoordinateMLP
+        >>> [type(o).__name__ for o in make_optimizer(CoordinateMLP(width=16), FitConfig(optimizer="muon"))]
+        ['Adam', 'Muon']
+    """
     params = [p for p in model.parameters() if p.requires_grad]
-    adam_kw = dict(lr=config.lr, betas=config.betas, eps=config.eps)
-    if all(not p.is_complex() for p in params):
+    adam_kw = dict(lr=config.lr, betas=tuple(config.betas), eps=config.eps)
+    if all(not p.is_complex() for p in params) and len({p.dtype for p in params}) <= 1:
         adam_kw["fused"] = True  # one kernel for all parameters (CPU and CUDA)
     if config.optimizer == "adam":
         return [torch.optim.Adam(params, **adam_kw)]
@@ -122,180 +148,186 @@ def make_optimizer(model: nn.Module, config: FitConfig) -> list[torch.optim.Opti
     return opts
 
 
-def _lr_lambda(config: FitConfig):
-    T, f = config.steps, config.final_lr_factor
-    if config.lr_schedule == "cosine":
-        return lambda s: f + (1 - f) * 0.5 * (1 + math.cos(math.pi * min(s, T) / T))
-    if config.lr_schedule == "exponential":
-        return lambda s: f ** (min(s, T) / T)
-    return lambda s: 1.0
-
-
-def save_checkpoint(path: str | Path, model: nn.Module, optimizers=(), schedulers=(), step: int = 0,
-                    history: dict | None = None, fit_config: FitConfig | None = None, extra: dict | None = None) -> Path:
-    """Write model/optimizer/scheduler state, step, history and configs to ``path`` (atomically)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mlp_config = getattr(model, "config", None)
-    state = {
-        "model": model.state_dict(),
-        "mlp_config": mlp_config.to_dict() if isinstance(mlp_config, MLPConfig) else None,
-        "optimizers": [o.state_dict() for o in optimizers],
-        "schedulers": [s.state_dict() for s in schedulers],
-        "step": step,
-        "history": history or {},
-        "fit_config": dataclasses.asdict(fit_config) if fit_config else None,
-        "extra": extra or {},
-    }
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
-    return path
-
-
 def load_model(path: str | Path, device="cpu") -> tuple[CoordinateMLP, dict]:
-    """Rebuild a :class:`CoordinateMLP` from a checkpoint; returns ``(model, checkpoint_dict)``."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(2, "No such file", str(path))
-    try:
-        ckpt = torch.load(path, map_location=device, weights_only=False)
-    except Exception as exc:
-        raise InputError(f"{path}: not a rankfield checkpoint ({type(exc).__name__})") from None
-    if not isinstance(ckpt, dict) or not ckpt.get("mlp_config"):
-        raise InputError(f"{path}: not a rankfield CoordinateMLP checkpoint")
-    model = CoordinateMLP(MLPConfig(**ckpt["mlp_config"]))
-    model.load_state_dict(ckpt["model"])
-    return model.to(device), ckpt
+    """Rebuild the :class:`CoordinateMLP` of a :func:`fit` checkpoint; returns ``(model, checkpoint)``.
+
+    The checkpoint is read with ``torch.load(weights_only=True)``: it is plain data, never code.
+
+    Example:
+        >>> import tempfile, torch
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, fit
+        >>> path = tempfile.mkdtemp() + "/ck.pt"
+        >>> x = torch.linspace(-1, 1, 16)[:, None]
+        >>> _ = fit(CoordinateMLP(in_features=1, out_features=1, width=8), x, x,
+        ...         FitConfig(steps=2, progress=False, checkpoint_path=path))
+        >>> model, ck = load_model(path)
+        >>> ck["step"], model.config.width
+        (2, 8)
+    """
+    ck = load_checkpoint(path, kind=CHECKPOINT_KIND, map_location=device)
+    mlp = ck["extra"].get("model_config")
+    if not mlp:
+        raise InputError(f"{path}: its model is not a CoordinateMLP (no model config stored)")
+    model = CoordinateMLP(MLPConfig.from_dict(mlp))
+    model.load_state_dict(ck["modules"]["model"])
+    return model.to(device), ck
+
+
+CHECKPOINT_KIND = "inr.fit"
 
 
 @torch.no_grad()
-def predict(model: nn.Module, coords: torch.Tensor, chunk: int = 65536, amp: bool = True) -> torch.Tensor:
-    """Evaluate ``model`` on ``coords (..., d)`` in chunks (bounded memory), on the model's device."""
-    device = next(model.parameters()).device
+def predict(model: nn.Module, coords: torch.Tensor, chunk: int = 65536, amp: bool = False) -> torch.Tensor:
+    """Evaluate ``model`` on ``coords (..., d)`` in chunks (bounded memory), on the model's device and dtype.
+
+    ``amp=True`` evaluates under bf16 autocast on CUDA (faster, less exact); the default is full precision.
+
+    Example:
+        >>> from rankfield.inr import CoordinateMLP
+        >>> predict(CoordinateMLP(in_features=2, out_features=1, width=8), torch.zeros(4, 5, 2), chunk=7).shape
+        torch.Size([4, 5, 1])
+    """
+    p0 = next(model.parameters())
+    device = p0.device
     flat = coords.reshape(-1, coords.shape[-1])
+    dtype = _input_dtype(model)
     was_training = model.training
     model.eval()
     outs = []
     with autocast_context(device, amp):
         for i in range(0, flat.shape[0], chunk):
-            outs.append(model(flat[i:i + chunk].to(device)).float())
+            out = model(flat[i:i + chunk].to(device=device, dtype=dtype))
+            outs.append(out if out.dtype == dtype else out.to(dtype))
     model.train(was_training)
     out = torch.cat(outs)
     return out.reshape(*coords.shape[:-1], out.shape[-1])
 
 
+def _input_dtype(model: nn.Module) -> torch.dtype:
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.get_default_dtype()
+
+
+def _as_float(name: str, x, dtype) -> torch.Tensor:
+    x = torch.as_tensor(x)
+    if x.dtype == torch.bool or x.is_complex():
+        raise InputError(f"{name} must be real numbers, got dtype {x.dtype}")
+    return x.to(dtype)
+
+
+def _check_fit_memory(model: nn.Module, n: int, device: torch.device) -> None:
+    cfg = getattr(model, "config", None)
+    if not isinstance(cfg, MLPConfig):
+        return
+    n_params = sum(p.numel() for p in model.parameters())
+    per_sample = 6 * cfg.width * cfg.depth + 2 * cfg.in_features * 64  # activations, grads, encodings
+    check_memory(4.0 * (n * per_sample + 4 * n_params), f"fitting {n} samples with a {cfg.depth}x{cfg.width} MLP",
+                 device)
+
+
 def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: FitConfig | None = None,
-        resume: str | Path | None = None, eval_fn=None) -> FitResult:
+        resume: str | Path | None = None, eval_fn=None, callbacks=(), extra: dict | None = None) -> FitResult:
     """Fit ``model(coords) ~ targets`` and return a :class:`FitResult`.
 
     Args:
-        model: any module mapping ``(N, d)`` to ``(N, c)`` (a :class:`CoordinateMLP` usually).
+        model: any module mapping ``(N, d)`` to ``(N, c)`` (a :class:`CoordinateMLP` usually). It keeps
+            its dtype; ``coords``/``targets`` of another float dtype are cast to it.
         coords: ``(N, d)`` inputs; targets: ``(N, c)``.
         config: :class:`FitConfig`.
-        resume: a checkpoint written by an earlier run: weights, optimizer, scheduler, step and
-            history are restored and training continues to ``config.steps``.
+        resume: a checkpoint written by an earlier run of the same configuration: weights, optimizer,
+            scheduler, RNG, step and history are restored and training continues to ``config.steps``
+            (bit-identical to a run that was never interrupted).
         eval_fn: optional ``f(model) -> dict`` called at every log step; its values join the history.
+        callbacks: ``callback(trainer, record)`` at every log step (see :mod:`rankfield._engine`).
+        extra: plain data stored in the checkpoints (e.g. the command line that started the run).
 
-    PSNR in the history is computed from the training loss (MSE, targets in ``[0, 1]``).
-    A NaN/Inf loss raises :class:`TrainingDivergedError`; the last checkpoint on disk is the last good one.
+    ``history`` has ``step``, ``loss``, ``psnr`` (from the training MSE, targets in ``[0, 1]``), ``lr``,
+    ``time``. A NaN/Inf loss raises :class:`TrainingDivergedError`; the last checkpoint on disk is the last
+    good one. Ctrl-C raises ``TrainingInterrupted`` after checkpointing the last finished step.
 
     Example:
-        >>> t, y = chirp(256)  # doctest: +SKIP
-        >>> res = fit(CoordinateMLP(in_features=1, out_features=1, activation="sine"), t, y, FitConfig(steps=200))  # doctest: +SKIP
+        >>> from rankfield.inr import CoordinateMLP, chirp
+        >>> t, y = chirp(256)
+        >>> res = fit(CoordinateMLP(in_features=1, out_features=1, activation="sine", width=64), t, y,
+        ...           FitConfig(steps=200, progress=False))
+        >>> res.history["psnr"][-1] > 30
+        True
     """
     config = (config or FitConfig()).validate()
+    device = resolve_device(config.device)
+    model = model.to(device)
+    dtype = _input_dtype(model)
+    coords, targets = _as_float("coords", coords, dtype), _as_float("targets", targets, dtype)
     if coords.ndim != 2 or targets.ndim != 2 or coords.shape[0] != targets.shape[0]:
-        raise InputError(f"coords must be (N, d) and targets (N, c) with the same N; got {tuple(coords.shape)} and {tuple(targets.shape)}")
+        raise InputError(f"coords must be (N, d) and targets (N, c) with the same N; got {tuple(coords.shape)} "
+                         f"and {tuple(targets.shape)}")
     check_finite("targets", targets)
     check_finite("coords", coords)
-    device = resolve_device(config.device)
-    gen = seed_everything(config.seed)
-    model = model.to(device)
-    coords, targets = coords.to(device), targets.to(device)
-    optimizers = make_optimizer(model, config)
-    schedulers = [torch.optim.lr_scheduler.LambdaLR(o, _lr_lambda(config)) for o in optimizers]
-    result = FitResult(model=model)
-    start = 0
-    if resume is not None:
-        resume = Path(resume)
-        if not resume.exists():
-            raise FileNotFoundError(2, "No such checkpoint", str(resume))
-        ckpt = torch.load(resume, map_location=device, weights_only=False)
-        model.load_state_dict(ckpt["model"])
-        for o, s in zip(optimizers, ckpt["optimizers"]):
-            o.load_state_dict(s)
-        for sch, s in zip(schedulers, ckpt["schedulers"]):
-            sch.load_state_dict(s)
-        start = int(ckpt["step"])
-        result.history = ckpt.get("history") or result.history
-        gen.manual_seed(config.seed + start)
-    step_model = torch.compile(model) if config.compile else model
     n = coords.shape[0]
     full_batch = config.batch_size is None or config.batch_size >= n
+    _check_fit_memory(model, n if full_batch else config.batch_size, device)
+    coords, targets = coords.to(device), targets.to(device)
+    ck = load_checkpoint(resume, kind=CHECKPOINT_KIND, map_location=device) if resume is not None else None
+    # a resumed run keeps the schedule length of the run it continues (more steps hold the final LR)
+    schedule_steps = int(ck["extra"].get("schedule_steps", ck["steps"])) if ck is not None else config.steps
+    optimizers = make_optimizer(model, config)
+    end_ratio = config.lr_end_value() / config.lr
+    optims = {f"opt{i}": Optim.scheduled(o, config.lr_schedule, schedule_steps, end_ratio)
+              for i, o in enumerate(optimizers)}
+    gen = torch.Generator(device=device).manual_seed(config.seed)
+    step_model = torch.compile(model) if config.compile else model
     loss_fn = F.binary_cross_entropy_with_logits if config.loss == "bce" else F.mse_loss
-    dev_gen = torch.Generator(device=device).manual_seed(config.seed + start) if not full_batch else None
-    last_good = None
-    pbar = None
-    if config.progress:
-        from tqdm.auto import tqdm
-        pbar = tqdm(total=config.steps, initial=start, desc="fit", unit="step", leave=False)
-    t0 = time.perf_counter()
-    running = torch.zeros((), device=device)
-    count = 0
     set_progress = getattr(model, "set_progress", None)
     amp_ctx = autocast_context(device, config.amp)
-    for step in range(start, config.steps):
+    mlp_config = getattr(model, "config", None)
+    model_dict = mlp_config.to_dict() if isinstance(mlp_config, MLPConfig) else None
+
+    def step_fn(step: int) -> dict:
         if set_progress is not None:
-            set_progress(step / config.steps)
+            set_progress(min(1.0, step / schedule_steps))
         if full_batch:
             x, y = coords, targets
         else:
-            idx = torch.randint(0, n, (config.batch_size,), device=device, generator=dev_gen)
+            idx = torch.randint(0, n, (config.batch_size,), device=device, generator=gen)
             x, y = coords[idx], targets[idx]
         with amp_ctx:
             pred = step_model(x)
-        loss = loss_fn(pred.float(), y)
-        for o in optimizers:
-            o.zero_grad(set_to_none=True)
-        loss.backward()
-        for o in optimizers:
-            o.step()
-        for s in schedulers:
-            s.step()
-        running += loss.detach()
-        count += 1
-        done = step + 1
-        if done % config.log_every == 0 or done == config.steps:
-            mean_loss = float(running / count)  # the one host sync per log interval
-            running.zero_()
-            count = 0
-            if not math.isfinite(mean_loss):
-                if pbar:
-                    pbar.close()
-                where = f"; the last good checkpoint is {last_good}" if last_good else " (no checkpoint was written)"
-                raise TrainingDivergedError(f"loss became {mean_loss} at step {done}{where}. Try a lower lr.")
-            h = result.history
-            h["step"].append(done)
-            h["loss"].append(mean_loss)
-            h["psnr"].append(float(mse_to_psnr(mean_loss)) if config.loss == "mse" else float("nan"))
-            h["lr"].append(optimizers[0].param_groups[0]["lr"])
-            h["time"].append(time.perf_counter() - t0)
-            if eval_fn is not None:
-                for k, v in eval_fn(model).items():
-                    h.setdefault(k, []).append(v)
-            if pbar:
-                pbar.set_postfix(loss=f"{mean_loss:.3g}", psnr=f"{h['psnr'][-1]:.2f}")
-            if config.checkpoint_path and (done % config.checkpoint_every == 0 or done == config.steps):
-                last_good = save_checkpoint(config.checkpoint_path, model, optimizers, schedulers, done,
-                                            result.history, config)
-        if pbar:
-            pbar.update(1)
-    if pbar:
-        pbar.close()
-    result.metrics["train_time_s"] = time.perf_counter() - t0
-    result.metrics["steps_per_s"] = (config.steps - start) / max(result.metrics["train_time_s"], 1e-9)
+        return {"loss": loss_fn(pred.to(y.dtype), y)}
+
+    def log_fn(record: dict) -> dict:
+        out = {"psnr": float(mse_to_psnr(record["loss"])) if config.loss == "mse" else float("nan")}
+        if eval_fn is not None:
+            out.update(eval_fn(model))
+        return out
+
+    trainer = Trainer(step_fn, {"model": model}, optims, config.steps, kind=CHECKPOINT_KIND,
+                      config=config.to_dict(), log_every=config.log_every, progress=config.progress, desc="fit",
+                      checkpoint_path=config.checkpoint_path, checkpoint_every=config.checkpoint_every,
+                      generators={"batches": gen}, callbacks=callbacks, log_fn=log_fn,
+                      extra={**(extra or {}), "model_config": model_dict}, schedule_steps=schedule_steps)
+    if ck is not None:
+        stored_model = ck["extra"].get("model_config")
+        if stored_model is not None and model_dict is not None and stored_model != model_dict:
+            diff = sorted(k for k in set(stored_model) | set(model_dict) if stored_model.get(k) != model_dict.get(k))
+            raise InputError(f"{resume}: a checkpoint of another model (differs in {', '.join(diff)})")
+        stored = ck.get("config") or {}
+        diff = [k for k in _RUN_DEFINING if k in stored and _norm(stored[k]) != _norm(config.to_dict()[k])]
+        if diff:
+            shown = ", ".join(f"{k}={stored[k]!r}" for k in diff)
+            raise InputError(f"{resume}: the checkpoint's run has {shown}; resume with the same settings")
+        trainer.resume(ck)
+    start = trainer.step
+    trainer.run()
+    result = FitResult(model=model, history=trainer.history)
+    result.metrics["train_time_s"] = trainer.seconds
+    result.metrics["steps_per_s"] = (config.steps - start) / max(trainer.seconds, 1e-9)
     return result
+
+
+def _norm(v):
+    return list(v) if isinstance(v, tuple) else v
 
 
 def _default_model(in_features: int, out_features: int, **overrides) -> CoordinateMLP:
@@ -309,21 +341,31 @@ def fit_signal(signal: torch.Tensor, t: torch.Tensor | None = None, model: nn.Mo
     """Fit a 1-D signal ``(N,)`` or ``(N, C)`` sampled at ``t`` (default: uniform on ``[-1, 1]``).
 
     The default model is a SIREN 3x256. ``metrics`` gets ``psnr`` (on the signal's own range).
+
+    Example:
+        >>> from rankfield.inr import chirp, CoordinateMLP
+        >>> t, y = chirp(200)
+        >>> res = fit_signal(y, t, model=CoordinateMLP(in_features=1, out_features=1, activation="sine", width=32),
+        ...                  config=FitConfig(steps=100, progress=False))
+        >>> res.prediction.shape
+        torch.Size([200, 1])
     """
-    signal = torch.as_tensor(signal, dtype=torch.float32)
+    signal = torch.as_tensor(signal)
     if signal.ndim == 1:
         signal = signal[:, None]
     if signal.ndim != 2 or signal.shape[0] < 2:
         raise InputError(f"signal must be (N,) or (N, C) with N >= 2, got {tuple(signal.shape)}")
-    check_finite("signal", signal)
     if t is None:
         t = grid_coordinates(signal.shape[0])
-    t = torch.as_tensor(t, dtype=torch.float32).reshape(-1, 1)
+    t = torch.as_tensor(t).reshape(-1, 1)
     if t.shape[0] != signal.shape[0]:
         raise InputError(f"t has {t.shape[0]} samples but the signal has {signal.shape[0]}")
     model = model or _default_model(1, signal.shape[1])
-    res = fit(model, t, signal, config, **kwargs)
-    res.prediction = predict(res.model, t).cpu()
+    cfg = (config or FitConfig()).validate()
+    signal = _as_float("signal", signal, _input_dtype(model))
+    check_finite("signal", signal)
+    res = fit(model, t, signal, cfg, **kwargs)
+    res.prediction = predict(res.model, t, chunk=cfg.eval_chunk, amp=cfg.amp).cpu()
     rng = float(signal.max() - signal.min()) or 1.0
     res.metrics["psnr"] = psnr(res.prediction, signal, data_range=rng)
     return res
@@ -336,28 +378,33 @@ def fit_image(image: torch.Tensor, model: nn.Module | None = None, config: FitCo
     ``holdout=True`` follows the Fourier-features generalization protocol: train on the pixels with
     even row and column index (the every-other-pixel grid), report ``psnr_heldout`` on the rest.
     ``metrics``: ``psnr``, ``ssim`` (full image), ``psnr_train`` and (with holdout) ``psnr_heldout``.
+    Evaluation runs at the model's precision unless ``config.amp`` asks for bf16.
 
     Example:
-        >>> from rankfield.inr.data import default_image
-        >>> res = fit_image(default_image(64), config=FitConfig(steps=100, progress=False))  # doctest: +SKIP
+        >>> from rankfield.inr import CoordinateMLP, default_image
+        >>> res = fit_image(default_image(32), model=CoordinateMLP(activation="sine", width=64),
+        ...                 config=FitConfig(steps=100, progress=False))
+        >>> res.prediction.shape, res.metrics["psnr"] > 20
+        (torch.Size([32, 32, 3]), True)
     """
-    image = torch.as_tensor(image, dtype=torch.float32)
+    image = torch.as_tensor(image)
     if image.ndim == 2:
         image = image[..., None]
     if image.ndim != 3 or image.shape[-1] not in (1, 2, 3, 4):
         raise InputError(f"image must be (H, W) or (H, W, C) with C in 1..4, got {tuple(image.shape)}")
-    check_finite("image", image)
     H, W, C = image.shape
-    coords = image_coordinates(H, W)
+    model = model or _default_model(2, C)
+    cfg = (config or FitConfig()).validate()
+    image = _as_float("image", image, _input_dtype(model))
+    check_finite("image", image)
+    coords = image_coordinates(H, W).to(image.dtype)
     if holdout:
         mask = torch.zeros(H, W, dtype=torch.bool)
         mask[::2, ::2] = True
     else:
         mask = torch.ones(H, W, dtype=torch.bool)
-    model = model or _default_model(2, C)
-    res = fit(model, coords[mask], image[mask], config, **kwargs)
-    cfg = config or FitConfig()
-    pred = predict(res.model, coords, chunk=cfg.eval_chunk).cpu().clamp(0, 1)
+    res = fit(model, coords[mask], image[mask], cfg, **kwargs)
+    pred = predict(res.model, coords, chunk=cfg.eval_chunk, amp=cfg.amp).cpu().clamp(0, 1)
     res.prediction = pred
     res.metrics.update(psnr=psnr(pred, image), ssim=ssim(pred, image), psnr_train=psnr(pred[mask], image[mask]))
     if holdout:
@@ -373,10 +420,18 @@ def fit_occupancy(shape: str = "composite", model: nn.Module | None = None, conf
     Training points: ``n_points`` in ``[-1, 1]^3``, ``surface_fraction`` of them jittered near the
     surface (found by rejection on a dense uniform pool). ``metrics["iou"]`` is measured on an
     ``eval_resolution^3`` grid. The default model is a ReLU MLP with positional encoding.
+
+    Example:
+        >>> from rankfield.inr import CoordinateMLP
+        >>> res = fit_occupancy("sphere", model=CoordinateMLP(in_features=3, out_features=1, width=32), n_points=4000,
+        ...                     eval_resolution=16, config=FitConfig(steps=150, lr=3e-3, batch_size=2000, progress=False))
+        >>> res.metrics["iou"] > 0.8
+        True
     """
     fn = occupancy_fn or (lambda p: shape_occupancy(shape, p))
     gen = torch.Generator().manual_seed(seed)
     n_surf = int(n_points * surface_fraction)
+    check_memory(4 * 3 * 4 * 5.0 * n_points, f"sampling {n_points} occupancy points")
     uniform = torch.rand(n_points - n_surf, 3, generator=gen) * 2 - 1
     pool = torch.rand(n_points * 4, 3, generator=gen) * 2 - 1
     occ_pool = fn(pool)
@@ -390,10 +445,10 @@ def fit_occupancy(shape: str = "composite", model: nn.Module | None = None, conf
     occ = fn(points)[:, None]
     model = model or CoordinateMLP(in_features=3, out_features=1, activation="relu", width=256, depth=4,
                                    encoding="positional", encoding_options={"n_frequencies": 6})
-    cfg = dataclasses.replace(config or FitConfig(batch_size=20_000), loss="bce")
+    cfg = dataclasses.replace(config or FitConfig(batch_size=20_000), loss="bce").validate()
     res = fit(model, points, occ, cfg, **kwargs)
     grid = grid_coordinates(eval_resolution, eval_resolution, eval_resolution).reshape(-1, 3)
-    pred = torch.sigmoid(predict(res.model, grid, chunk=cfg.eval_chunk).cpu())
+    pred = torch.sigmoid(predict(res.model, grid, chunk=cfg.eval_chunk, amp=cfg.amp).cpu())
     res.prediction = pred.reshape(eval_resolution, eval_resolution, eval_resolution)
     res.metrics["iou"] = iou(pred[:, 0], fn(grid))
     return res

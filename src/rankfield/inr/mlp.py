@@ -24,20 +24,26 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from rankfield._config import Config
+from rankfield._registry import Registry
+from rankfield._device import check_seed, fork_rng
 from rankfield.errors import InputError
 from rankfield.inr.activations import ACTIVATIONS, make_activation, siren_init_
-from rankfield.inr.encodings import make_encoding
+from rankfield.inr.encodings import ENCODINGS, make_encoding
 from rankfield.inr.init import rank_expanding_init_
 from rankfield.inr.layers import LINEAR_TYPES, make_linear
 
 __all__ = ["MLPConfig", "CoordinateMLP"]
 
-_INITS = ("paper", "default", "rank_expanding")
+INITS = Registry("init")
+INITS.register("paper", "the activation's paper init (PyTorch default for relu/gauss/wire)")
+INITS.register("default", "PyTorch default everywhere")
+INITS.register("rank_expanding", "ReLU only: the rank-expanding first layer (rankfield.inr.init)")
 _OUTPUT_ACTIVATIONS = (None, "none", "sigmoid", "relu", "softplus", "tanh")
 
 
 @dataclass
-class MLPConfig:
+class MLPConfig(Config):
     """Configuration of a :class:`CoordinateMLP`. Every field has a default.
 
     Attributes:
@@ -93,14 +99,16 @@ class MLPConfig:
 
     def validate(self) -> "MLPConfig":
         """Raise :class:`InputError` naming the first invalid field; return ``self``."""
+        super().validate()
+        check_seed(self.seed)
         for name in ("in_features", "out_features", "width", "depth"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise InputError(f"{name} must be a positive integer, got {v!r}")
-        if self.activation not in ACTIVATIONS:
-            raise InputError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        if self.init not in _INITS:
-            raise InputError(f"unknown init {self.init!r}; choose one of {', '.join(_INITS)}")
+        ACTIVATIONS.get(self.activation)
+        INITS.get(self.init)
+        if self.encoding not in (None, "none"):
+            ENCODINGS.get(self.encoding)
         if self.init == "rank_expanding" and self.activation != "relu":
             raise InputError("init='rank_expanding' is defined for ReLU MLPs only")
         if self.init == "rank_expanding" and self.encoding not in (None, "none"):
@@ -119,14 +127,13 @@ class MLPConfig:
         if self.activation == "wire" and self.linear == "sine_lowrank":
             raise InputError("sine_lowrank layers are real-valued and cannot follow the complex WIRE activation")
         for name in ("omega0", "gauss_scale", "wire_sigma0", "sine_omega"):
-            if not getattr(self, name) > 0:
-                raise InputError(f"{name} must be > 0, got {getattr(self, name)}")
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise InputError(f"{name} must be a finite number > 0, got {v}")
         if self.output_activation not in _OUTPUT_ACTIVATIONS:
             raise InputError(f"unknown output_activation {self.output_activation!r}")
         return self
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def _output_activation(name):
@@ -153,7 +160,10 @@ class CoordinateMLP(nn.Module):
         elif overrides:
             config = dataclasses.replace(config, **overrides)
         self.config = cfg = config.validate()
-        torch.manual_seed(cfg.seed)
+        with fork_rng(cfg.seed):  # the init draws from torch's RNG; the caller's RNG state is left untouched
+            self._build(cfg)
+
+    def _build(self, cfg: MLPConfig) -> None:
         enc_opts = dict(cfg.encoding_options)
         if cfg.encoding in ("fourier", "hashgrid"):
             enc_opts.setdefault("seed", cfg.seed)

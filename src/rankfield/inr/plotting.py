@@ -7,16 +7,29 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rankfield._io import save_figure, write_image
+
 __all__ = ["save_image", "save_error_map", "save_curves", "save_signal_plot", "save_comparison"]
 
 
+class _Figures:
+    """``subplots``/``figure`` on a pyplot-free :class:`matplotlib.figure.Figure`: no backend is chosen and
+    no global state is touched, so notebooks keep their inline plots."""
+
+    @staticmethod
+    def subplots(*args, figsize=None, **kwargs):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(*args, **kwargs)
+
+    @staticmethod
+    def close(fig):
+        pass
+
+
 def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return _Figures
 
 
 def _as_uint8(img: torch.Tensor) -> np.ndarray:
@@ -33,7 +46,7 @@ def save_image(path: str | Path, img: torch.Tensor) -> Path:
     import imageio.v3 as iio
 
     path = Path(path)
-    iio.imwrite(path, _as_uint8(img))
+    write_image(path, _as_uint8(img))
     return path
 
 
@@ -47,7 +60,7 @@ def save_error_map(path: str | Path, pred: torch.Tensor, target: torch.Tensor) -
     ax.axis("off")
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
     return Path(path)
 
@@ -68,7 +81,7 @@ def save_comparison(path: str | Path, target: torch.Tensor, pred: torch.Tensor, 
     axes[2].axis("off")
     fig.colorbar(im, ax=axes[2], fraction=0.046)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
     return Path(path)
 
@@ -85,7 +98,7 @@ def save_curves(path: str | Path, history: dict, key: str = "psnr", label: str =
     if series:
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
     return Path(path)
 
@@ -103,6 +116,6 @@ def save_signal_plot(path: str | Path, t: torch.Tensor, target: torch.Tensor, pr
     b.set_ylabel("residual")
     b.set_xlabel("t")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     plt.close(fig)
     return Path(path)

@@ -34,7 +34,7 @@ from rankfield.nerf.pipeline import PoseNerfResult, fit_pose_nerf
 from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, PoseModel, SE3Refinement,
                                   WarpConfig, make_pose_model)
 from rankfield.nerf.render import RenderConfig, render_image, render_rays, volume_render
-from rankfield.nerf.train import TrainConfig, load_checkpoint, save_checkpoint, train_scene
+from rankfield.nerf.train import TrainConfig, TrainResult, train_scene
 
 __all__ = [
     "Intrinsics", "look_at", "pixel_points", "rays_from_poses",
@@ -45,7 +45,7 @@ __all__ = [
     "FieldConfig", "RadianceField", "RenderConfig", "render_rays", "render_image", "volume_render",
     "PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "InvertibleWarp", "InvertibleWarpPoses",
     "make_pose_model",
-    "TrainConfig", "train_scene", "save_checkpoint", "load_checkpoint",
+    "TrainConfig", "TrainResult", "train_scene",
     "pose_errors", "evaluate_views", "refine_test_poses", "render_view",
     "fit_pose_nerf", "PoseNerfResult",
 ]

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rankfield._io import inside
 from rankfield.errors import InputError
 from rankfield.nerf.camera import Intrinsics, look_at
 from rankfield.nerf.geometry import compose, invert, se3_exp, so3_exp
@@ -78,7 +79,12 @@ class Scene:
         """Images and intrinsics resized by ``factor`` (area filter when shrinking)."""
         if factor == 1:
             return self
+        if not (math.isfinite(factor) and factor > 0):
+            raise InputError(f"downscale factor must be a finite number > 0, got {factor}")
         cam = self.intrinsics.scaled(factor)
+        if min(cam.width, cam.height) < 4:
+            raise InputError(f"downscaling {self.intrinsics.width}x{self.intrinsics.height} images by {factor} "
+                             f"leaves {cam.width}x{cam.height} pixels; use a larger factor")
         imgs = F.interpolate(self.images.permute(0, 3, 1, 2), size=(cam.height, cam.width), mode="area"
                              if factor < 1 else "bilinear").permute(0, 2, 3, 1).contiguous()
         return replace(self, images=imgs, intrinsics=cam)
@@ -121,6 +127,10 @@ def _stack_images(imgs: list[np.ndarray], names: list[str], what: str) -> torch.
 
 
 def _find_image(base: Path, file_path: str) -> Path | None:
+    """The image a frame names, which must lie inside the scene folder ``base`` (no absolute paths, no
+    ``..`` escapes, no symlinks pointing out): a scene file never makes rankfield read elsewhere."""
+    if Path(file_path).is_absolute() or not inside(base / file_path, base):
+        raise InputError(f"{base}: frame file_path {file_path!r} points outside the scene folder")
     p = (base / file_path)
     if p.suffix and p.is_file():
         return p
@@ -129,6 +139,18 @@ def _find_image(base: Path, file_path: str) -> Path | None:
         if q.is_file():
             return q
     return None
+
+
+def _meta_number(meta: dict, key: str, path, low: float | None = None, high: float | None = None) -> float:
+    """``meta[key]`` as a finite float in ``(low, high)``; anything else is an :class:`InputError`."""
+    try:
+        v = float(meta[key])
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: {key} must be a number, got {meta[key]!r}") from None
+    if not math.isfinite(v) or (low is not None and v <= low) or (high is not None and v >= high):
+        bounds = f" in ({low:g}, {high:g})" if high is not None else (f" > {low:g}" if low is not None else "")
+        raise InputError(f"{path}: {key} must be a finite number{bounds}, got {meta[key]!r}")
+    return v
 
 
 # ----------------------------------------------------------------------------------------------- Blender
@@ -178,7 +200,12 @@ def load_blender(root: str | os.PathLike, split: str = "train", *, white_backgro
             raise InputError(f"{path}: frame {i} transform_matrix has shape {M.shape}; expected 4x4 or 3x4")
         if not np.all(np.isfinite(M)):
             raise InputError(f"{path}: frame {i} ({fr['file_path']}) transform_matrix has non-finite values")
+        if not np.all(np.isfinite(M)) or abs(np.linalg.det(M[:3, :3])) < 1e-6:
+            raise InputError(f"{path}: frame {i} ({fr['file_path']}) transform_matrix is degenerate "
+                             "(its rotation part is singular)")
         img_path = _find_image(path.parent, str(fr["file_path"]))
+        if img_path is not None and not inside(img_path, path.parent):
+            raise InputError(f"{path}: frame {i} image {img_path.name} is a link pointing outside the scene folder")
         if img_path is None:
             missing += 1
             continue
@@ -193,15 +220,17 @@ def load_blender(root: str | os.PathLike, split: str = "train", *, white_backgro
     images = _stack_images(imgs, names, str(path))
     H, W = images.shape[1:3]
     if "camera_angle_x" in meta:
-        cam = Intrinsics.from_fov(W, H, float(meta["camera_angle_x"]))
+        cam = Intrinsics.from_fov(W, H, _meta_number(meta, "camera_angle_x", path, 0.0, math.pi))
         default_near, default_far = 2.0, 6.0
     elif "fl_x" in meta:
-        sx = W / float(meta.get("w", W))
-        sy = H / float(meta.get("h", H))
-        fx = float(meta["fl_x"]) * sx
-        fy = float(meta.get("fl_y", meta["fl_x"])) * sy
-        cam = Intrinsics(fx, fy, float(meta.get("cx", meta.get("w", W) / 2)) * sx,
-                         float(meta.get("cy", meta.get("h", H) / 2)) * sy, W, H)
+        w0 = _meta_number(meta, "w", path, 0.0) if "w" in meta else W
+        h0 = _meta_number(meta, "h", path, 0.0) if "h" in meta else H
+        sx, sy = W / w0, H / h0
+        fx = _meta_number(meta, "fl_x", path, 0.0) * sx
+        fy = (_meta_number(meta, "fl_y", path, 0.0) if "fl_y" in meta else fx / sx) * sy
+        cx = _meta_number(meta, "cx", path) if "cx" in meta else w0 / 2
+        cy = _meta_number(meta, "cy", path) if "cy" in meta else h0 / 2
+        cam = Intrinsics(fx, fy, cx * sx, cy * sy, W, H)
         dist = float(np.median(np.linalg.norm(np.stack(poses)[:, :3, 3], axis=-1)))
         default_near, default_far = 0.1 * dist, 2.0 * dist
     else:
@@ -267,6 +296,10 @@ def load_llff(root: str | os.PathLike, factor: int = 8, *, recenter: bool = True
         raise InputError(f"{pb_path}: near/far bounds must be positive")
     H, W = images.shape[1:3]
     h0, w0, f0 = poses[0, :, 4]
+    if not (h0 > 0 and w0 > 0 and f0 > 0):
+        raise InputError(f"{pb_path}: image size and focal length must be > 0, got H={h0:g} W={w0:g} f={f0:g}")
+    if np.any(np.abs(np.linalg.det(poses[:, :, :3])) < 1e-6):
+        raise InputError(f"{pb_path}: some camera rotations are degenerate (singular 3x3 blocks)")
     f = float(f0 * W / w0)
     R = np.concatenate([poses[:, :, 1:2], -poses[:, :, 0:1], poses[:, :, 2:3]], 2)
     c2w = np.concatenate([R, poses[:, :, 3:4]], 2)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from rankfield._engine import Optim, Trainer
+
 from rankfield.inr.metrics import psnr, ssim
 from rankfield.nerf.camera import pixel_points, rays_from_poses
 from rankfield.nerf.geometry import (SimilarityTransform, apply_sim3_to_poses, compose, invert, procrustes_sim3,
@@ -55,33 +57,49 @@ def render_view(field, c2w: torch.Tensor, cam, render_cfg: RenderConfig, near: f
 
 def refine_test_poses(field, images: torch.Tensor, c2w: torch.Tensor, cam, render_cfg: RenderConfig, near: float,
                       far: float, steps: int = 100, lr: float = 1e-3, rays: int = 512, seed: int = 0) -> torch.Tensor:
-    """Short photometric se(3) refinement of test poses with the field frozen (BARF's test-time step)."""
+    """Short photometric se(3) refinement of test poses with the field frozen (BARF's test-time step).
+
+    Runs on the library's training engine (one Adam optimiser over per-view twists, constant LR).
+    Returns the refined camera-to-world poses ``(V, 4, 4)``; ``steps=0`` returns ``c2w`` unchanged.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, Intrinsics
+        >>> cam = Intrinsics(fx=8.0, fy=8.0, cx=4.0, cy=4.0, width=8, height=8)
+        >>> c2w = torch.eye(4)[None].clone(); c2w[0, 2, 3] = 3.0
+        >>> f = RadianceField(FieldConfig(width=8, depth=1))
+        >>> refine_test_poses(f, torch.rand(1, 8, 8, 3), c2w, cam, RenderConfig(n_samples=4), 2.0, 4.0, steps=2).shape
+        torch.Size([1, 3, 4])
+    """
     device = next(field.parameters()).device
-    xi = torch.zeros(c2w.shape[0], 6, device=device, requires_grad=True)
-    opt = torch.optim.Adam([xi], lr=lr)
+    if steps <= 0:
+        return c2w.float().to(device)
+    xi_module = torch.nn.Module()
+    xi_module.xi = torch.nn.Parameter(torch.zeros(c2w.shape[0], 6, device=device))
     w2c0 = invert(c2w.float().to(device))
     gen = torch.Generator().manual_seed(seed)
     H, W = images.shape[1:3]
+    images = images.to(device)
+    rows = torch.arange(c2w.shape[0], device=device)[:, None]
+
+    def step_fn(step: int) -> dict:
+        v = torch.randint(0, H, (c2w.shape[0], rays), generator=gen).to(device)
+        u = torch.randint(0, W, (c2w.shape[0], rays), generator=gen).to(device)
+        pts = pixel_points(cam, torch.stack([v, u], -1))
+        o, d = rays_from_poses(invert(compose(se3_exp(xi_module.xi), w2c0)), pts)
+        out = render_rays(field, o.reshape(-1, 3), d.reshape(-1, 3), render_cfg, near, far, train=False)
+        return {"loss": ((out["rgb"] - images[rows, v, u].reshape(-1, 3)) ** 2).mean()}
+
     req = [p.requires_grad for p in field.parameters()]
     for p in field.parameters():
         p.requires_grad_(False)
     try:
-        for _ in range(steps):
-            v = torch.randint(0, H, (c2w.shape[0], rays), generator=gen).to(device)
-            u = torch.randint(0, W, (c2w.shape[0], rays), generator=gen).to(device)
-            pts = pixel_points(cam, torch.stack([v, u], -1))
-            poses = invert(compose(se3_exp(xi), w2c0))
-            o, d = rays_from_poses(poses, pts)
-            out = render_rays(field, o.reshape(-1, 3), d.reshape(-1, 3), render_cfg, near, far, train=False)
-            tgt = images.to(device)[torch.arange(c2w.shape[0], device=device)[:, None], v, u].reshape(-1, 3)
-            loss = ((out["rgb"] - tgt) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        Trainer(step_fn, {"test_poses": xi_module}, {"poses": Optim(torch.optim.Adam([xi_module.xi], lr=lr))}, steps,
+                kind="nerf.refine_test_poses", log_every=max(1, steps), progress=False).run()
     finally:
         for p, r in zip(field.parameters(), req):
             p.requires_grad_(r)
-    return invert(compose(se3_exp(xi.detach()), w2c0))
+    return invert(compose(se3_exp(xi_module.xi.detach()), w2c0))
 
 
 def evaluate_views(field, scene, sim: SimilarityTransform | None, render_cfg: RenderConfig,

@@ -9,12 +9,14 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rankfield._config import Config
 from rankfield.errors import InputError
 from rankfield.inr import Gauss, HashGridEncoding, PositionalEncoding
 
@@ -22,7 +24,7 @@ __all__ = ["FieldConfig", "RadianceField"]
 
 
 @dataclass
-class FieldConfig:
+class FieldConfig(Config):
     """Radiance field hyper-parameters.
 
     Attributes:
@@ -40,11 +42,11 @@ class FieldConfig:
         density_noise: std of noise added to raw density during training (0 = off).
     """
 
-    encoding: str = "positional"
+    encoding: Literal["positional", "hashgrid", "none"] = "positional"
     n_frequencies: int = 8
     dir_frequencies: int = 4
     coarse_to_fine: tuple[float, float] | None = (0.1, 0.5)
-    activation: str = "relu"
+    activation: Literal["relu", "gauss"] = "relu"
     gauss_sigma: float = 0.1
     width: int = 128
     depth: int = 4
@@ -55,16 +57,11 @@ class FieldConfig:
     density_noise: float = 0.0
 
     def validate(self) -> "FieldConfig":
-        if self.encoding not in ("positional", "hashgrid", "none"):
-            raise InputError(f"field encoding must be positional, hashgrid or none, got {self.encoding!r}")
-        if self.activation not in ("relu", "gauss"):
-            raise InputError(f"field activation must be relu or gauss, got {self.activation!r}")
+        super().validate()
         if self.width < 1 or self.depth < 1 or not self.bound > 0:
             raise InputError("field width/depth must be >= 1 and bound > 0")
         return self
 
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class RadianceField(nn.Module):

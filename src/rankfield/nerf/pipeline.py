@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from rankfield._device import resolve_device, seed_everything
+from rankfield._device import fork_rng, resolve_device
 from rankfield.errors import InputError
 from rankfield.nerf.evaluate import evaluate_views, pose_errors
 from rankfield.nerf.field import FieldConfig, RadianceField
-from rankfield.nerf.poses import PoseModel, WarpConfig, make_pose_model
+from rankfield.nerf.poses import POSE_MODELS, PoseModel, WarpConfig
 from rankfield.nerf.train import TrainConfig, TrainResult, train_scene
 
 __all__ = ["PoseNerfResult", "fit_pose_nerf", "default_configs"]
@@ -52,33 +52,42 @@ def default_configs(scene, quick: bool = False):
     return field, warp
 
 
+def _mean_last(history: dict, n_steps: int) -> float:
+    """Mean training PSNR over the log entries of the last ``n_steps`` steps."""
+    last = history["step"][-1]
+    vals = [p for s, p in zip(history["step"], history["psnr"]) if s > last - n_steps]
+    return sum(vals) / len(vals)
+
+
 def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: torch.Tensor, pose_model: str = "warp",
                   *, field_config: FieldConfig | None = None, warp_config: WarpConfig | None = None,
                   train_config: TrainConfig | None = None, device="auto", seed: int = 0, checkpoint_path=None,
-                  resume=None, test_time_refine: int = 0, callback=None, extra: dict | None = None) -> PoseNerfResult:
+                  resume=None, test_time_refine: int = 0, callbacks=(), extra: dict | None = None) -> PoseNerfResult:
     """Train a radiance field jointly with ``pose_model`` (``fixed``/``se3``/``warp``) from ``init_c2w``, then
     evaluate against ``train_scene_.poses`` (ground truth) and render ``test_scene`` at aligned poses."""
     dev = resolve_device(device)
     if init_c2w.shape != train_scene_.poses.shape:
         raise InputError(f"initial poses {tuple(init_c2w.shape)} do not match the scene's {tuple(train_scene_.poses.shape)}")
-    seed_everything(seed)
     fcfg, wcfg = default_configs(train_scene_, quick=True)  # CPU-sized; pass configs for the authors' sizes
     field_config = field_config or fcfg
     warp_config = warp_config or wcfg
     cfg = train_config or TrainConfig()
     cfg = replace(cfg, render=replace(cfg.render, white_background=train_scene_.white_background,
                                       inverse_depth=train_scene_.forward_facing))
-    field = RadianceField(field_config, device=dev)
-    pm = make_pose_model(pose_model, init_c2w.to(dev), warp_config, seed=seed)
+    POSE_MODELS.get(pose_model)
+    warp_config.validate()
+    with fork_rng(seed, dev):  # one local seed for both inits; the caller's RNG state is left as it was
+        field = RadianceField(field_config, device=dev)
+        pm = POSE_MODELS.build(pose_model, init_c2w.to(dev), warp_config, seed=seed)
     init_err = pose_errors(init_c2w, train_scene_.poses)
     result = train_scene(train_scene_, field, pm, cfg, checkpoint_path=checkpoint_path, resume=resume,
-                         callback=callback, extra=extra)
+                         callbacks=callbacks, extra=extra)
     err = pose_errors(pm.poses().cpu(), train_scene_.poses)
     metrics = {"pose_model": pose_model, "steps": result.steps, "train_seconds": round(result.seconds, 2),
                "initial_rotation_deg": init_err["rotation_deg_mean"], "initial_translation": init_err["translation_mean"],
                "rotation_deg": err["rotation_deg_mean"], "rotation_deg_median": err["rotation_deg_median"],
                "translation": err["translation_mean"],
-               "train_psnr_last100": sum(result.history["psnr"][-100:]) / len(result.history["psnr"][-100:])}
+               "train_psnr_last100": _mean_last(result.history, 100)}
     views = None
     if test_scene is not None and len(test_scene) > 0:
         sim = None if pose_model == "fixed" else err["sim"]

@@ -24,13 +24,17 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rankfield._config import Config
+from rankfield._device import fork_rng
+from rankfield._engine import Optim, Trainer
 from rankfield.errors import InputError
 from rankfield.inr import PositionalEncoding
 from rankfield.nerf.poses import InvertibleWarp
@@ -109,7 +113,7 @@ def make_planar_problem(seed: int = 0, image: torch.Tensor | None = None, canvas
 
 
 @dataclass
-class PlanarConfig:
+class PlanarConfig(Config):
     """Joint fit settings.
 
     Attributes:
@@ -138,8 +142,14 @@ class PlanarConfig:
     success_px: float = 2.0
     seed: int = 0
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def validate(self) -> "PlanarConfig":
+        super().validate()
+        if self.steps < 1 or self.width < 1 or self.depth < 1:
+            raise InputError("steps, width and depth must be >= 1")
+        for name in ("lr_field", "lr_homography", "lr_warp", "success_px"):
+            if not getattr(self, name) > 0:
+                raise InputError(f"{name} must be > 0, got {getattr(self, name)}")
+        return self
 
 
 class _ImageField(nn.Module):
@@ -194,20 +204,26 @@ def corner_error_px(est_corners: torch.Tensor, true_corners: torch.Tensor, width
 
 def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarConfig | None = None,
                  device="cpu") -> dict:
-    """Fit the image field and the warps; returns ``corner_error_px``, ``initial_corner_error_px``, ``success``,
-    ``psnr`` (patch reconstruction) and ``seconds``."""
-    import time
+    """Fit the image field and the warps on the library's training engine; returns ``corner_error_px``,
+    ``initial_corner_error_px``, ``success``, ``psnr`` (patch reconstruction), ``seconds`` and ``history``.
 
-    cfg = config or PlanarConfig()
+    Example:
+        >>> res = solve_planar(make_planar_problem(seed=0), "homography", PlanarConfig(steps=5, width=16))
+        >>> sorted(k for k in res if "corner" in k)
+        ['corner_error_px', 'initial_corner_error_px']
+    """
+    cfg = (config or PlanarConfig()).validate()
     if method not in ("homography", "warp"):
         raise InputError(f"unknown planar method {method!r}; choose homography or warp")
-    torch.manual_seed(cfg.seed)
     dev = torch.device(device)
     K = problem.patches.shape[0]
     uv = problem.uv.to(dev)
     target = problem.patches.reshape(K, -1, 3).to(dev)
     A = problem.placements.to(dev)
-    field = _ImageField(cfg).to(dev)
+    with fork_rng(cfg.seed):  # local seed for the module inits; the caller's RNG is left untouched
+        field = _ImageField(cfg).to(dev)
+        net = (InvertibleWarp(cfg.latent_dim, cfg.hidden, cfg.warp_frequencies, cfg.c2f, axes=(0, 1, 0, 1), dims=2)
+               .to(dev) if method == "warp" else None)
     corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], device=dev)
     if method == "homography":
         d = nn.Parameter(torch.zeros(K, 8, device=dev))
@@ -216,7 +232,6 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
         def warp(x):
             return apply_homography(A @ sl3_exp(d), x)
     else:
-        net = InvertibleWarp(cfg.latent_dim, cfg.hidden, cfg.warp_frequencies, cfg.c2f, axes=(0, 1, 0, 1), dims=2).to(dev)
         codes = nn.Parameter(torch.randn(K, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed)).to(dev))
         warp_params = list(net.parameters()) + [codes]
 
@@ -225,31 +240,32 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
             return net(y, codes[:, None, :].expand(K, x.shape[1], -1))
     opt_f = torch.optim.Adam(field.parameters(), lr=cfg.lr_field)
     opt_w = torch.optim.Adam(warp_params, lr=cfg.lr_warp if method == "warp" else cfg.lr_homography)
-    gamma = 0.1 ** (1 / cfg.steps)
-    sch = [torch.optim.lr_scheduler.ExponentialLR(o, gamma) for o in (opt_f, opt_w)]
+    optims = {"field": Optim.scheduled(opt_f, "exponential", cfg.steps, 0.1),
+              "warp": Optim.scheduled(opt_w, "exponential", cfg.steps, 0.1)}
     true_c = apply_homography(problem.true_warps.to(dev), corners[None].expand(K, -1, -1))
     with torch.no_grad():
         init_err = corner_error_px(warp(corners[None].expand(K, -1, -1)).cpu(), true_c.cpu(), problem.image.shape[1])
-    t0 = time.perf_counter()
-    for step in range(cfg.steps):
+    uv_k = uv[None].expand(K, -1, -1)
+
+    def step_fn(step: int) -> dict:
         p = step / cfg.steps
         field.pe.set_progress(p)
         if method == "warp":
             net.set_progress(p)
-        xw = warp(uv[None].expand(K, -1, -1))
-        pred = field(xw)
-        loss = ((pred - target) ** 2).mean()
-        total = loss
+        xw = warp(uv_k)
+        mse = ((field(xw) - target) ** 2).mean()
+        total = mse
         if method == "warp" and cfg.homography_weight > 0:
-            Hk = fit_homography_torch(uv[None].expand(K, -1, -1), xw)
-            total = loss + cfg.homography_weight * ((apply_homography(Hk, uv[None].expand(K, -1, -1)) - xw) ** 2).sum(-1).mean()
-        opt_f.zero_grad()
-        opt_w.zero_grad()
-        total.backward()
-        opt_f.step()
-        opt_w.step()
-        for s in sch:
-            s.step()
+            Hk = fit_homography_torch(uv_k, xw)
+            total = mse + cfg.homography_weight * ((apply_homography(Hk, uv_k) - xw) ** 2).sum(-1).mean()
+        return {"loss": total, "mse": mse}
+
+    modules = {"field": field, "warp": net if method == "warp" else nn.ParameterList(warp_params)}
+    if method == "warp":
+        modules["codes"] = nn.ParameterList([codes])
+    trainer = Trainer(step_fn, modules, optims, cfg.steps, kind="nerf.planar", log_every=max(1, cfg.steps // 20),
+                      progress=False)
+    trainer.run()
     with torch.no_grad():
         if method == "warp":  # explicit estimate: the homography fitted to the warp over the patch
             Hk = fit_homography_torch(uv[None].expand(K, -1, -1), warp(uv[None].expand(K, -1, -1)))
@@ -258,8 +274,8 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
             est_c = warp(corners[None].expand(K, -1, -1))
     err = corner_error_px(est_c.cpu(), true_c.cpu(), problem.image.shape[1])
     return {"method": method, "corner_error_px": err, "initial_corner_error_px": init_err,
-            "success": err < cfg.success_px, "psnr": float(-10 * torch.log10(loss.detach())),
-            "seconds": time.perf_counter() - t0}
+            "success": err < cfg.success_px, "psnr": float(-10 * math.log10(trainer.history["mse"][-1])),
+            "seconds": trainer.seconds, "history": trainer.history}
 
 
 def success_rate(method: str, n_problems: int = 20, config: PlanarConfig | None = None, sigma: float = 0.1,

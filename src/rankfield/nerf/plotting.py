@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rankfield._io import save_figure, write_image
 from rankfield.nerf.camera import look_at
 from rankfield.nerf.geometry import SimilarityTransform, apply_sim3_to_poses
 
@@ -17,12 +18,9 @@ __all__ = ["plot_cameras", "save_view_grid", "turntable_poses", "save_turntable"
 def plot_cameras(gt: torch.Tensor, initial: torch.Tensor | None, estimated: torch.Tensor | None, path,
                  title: str = "camera centres") -> Path:
     """3-D scatter of camera centres (all in the GT frame, already aligned) with lines GT->estimate."""
-    import matplotlib
+    from matplotlib.figure import Figure  # pyplot-free: no backend chosen, no global state
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=(5.5, 5))
+    fig = Figure(figsize=(5.5, 5))
     ax = fig.add_subplot(projection="3d")
     g = gt[:, :3, 3].double().cpu().numpy()
     ax.scatter(*g.T, c="k", s=18, label="ground truth")
@@ -37,8 +35,7 @@ def plot_cameras(gt: torch.Tensor, initial: torch.Tensor | None, estimated: torc
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path
 
 
@@ -55,7 +52,7 @@ def save_view_grid(renders: torch.Tensor, targets: torch.Tensor, path, max_views
     rep = max(1, 128 // max(1, min(renders.shape[1], renders.shape[2])))
     img = img.repeat(rep, 0).repeat(rep, 1)
     path = Path(path)
-    iio.imwrite(path, img)
+    write_image(path, img)
     return path
 
 
@@ -97,5 +94,5 @@ def save_turntable(field, cam, poses_gt_frame: torch.Tensor, sim: SimilarityTran
         rgb = render_view(field, p, cam, render_cfg, near * s, far * s)["rgb"].clamp(0, 1).cpu().numpy()
         frames.append((rgb * 255 + 0.5).astype(np.uint8))
     path = Path(path)
-    iio.imwrite(path, np.stack(frames), duration=1000 / fps, loop=0)
+    write_image(path, np.stack(frames), duration=1000 / fps, loop=0)
     return path

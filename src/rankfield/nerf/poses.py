@@ -22,11 +22,15 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from rankfield._config import Config
+from rankfield._device import fork_rng
+from rankfield._registry import Registry
+from rankfield.errors import InputError
 from rankfield.inr import PositionalEncoding
 from rankfield.nerf.camera import rays_from_poses
 from rankfield.nerf.geometry import compose, invert, rigid_fit, se3_exp
@@ -103,7 +107,7 @@ class SE3Refinement(PoseModel):
 
 
 @dataclass
-class WarpConfig:
+class WarpConfig(Config):
     """Invertible neural warp (Chng et al. 2024; authors' defaults in brackets).
 
     Attributes:
@@ -126,8 +130,13 @@ class WarpConfig:
     rigidity_weight: float = 1e4
     coord_scale: float = 1.0
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def validate(self) -> "WarpConfig":
+        super().validate()
+        if self.latent_dim < 1 or self.hidden < 1 or self.n_frequencies < 0 or not self.coord_scale > 0:
+            raise InputError("warp latent_dim/hidden must be >= 1, n_frequencies >= 0, coord_scale > 0")
+        if self.rigidity_weight < 0:
+            raise InputError(f"rigidity_weight must be >= 0, got {self.rigidity_weight}")
+        return self
 
 
 def _mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
@@ -311,15 +320,25 @@ class InvertibleWarpPoses(PoseModel):
         return o.expand_as(xw[:, 1:]), xw[:, 1:] - o, self._rigidity(pts, xw)
 
 
+POSE_MODELS = Registry("pose model")
+POSE_MODELS.register("fixed", lambda c2w_init, warp_config=None, seed=0: FixedPoses(c2w_init))
+POSE_MODELS.register("se3", lambda c2w_init, warp_config=None, seed=0: SE3Refinement(c2w_init))
+POSE_MODELS.register("warp", lambda c2w_init, warp_config=None, seed=0: InvertibleWarpPoses(c2w_init, warp_config,
+                                                                                            seed=seed))
+
+
 def make_pose_model(kind: str, c2w_init: torch.Tensor, warp_config: WarpConfig | None = None, seed: int = 0) -> PoseModel:
-    """``"fixed"``, ``"se3"`` or ``"warp"`` pose model around ``c2w_init``."""
-    from rankfield.errors import InputError
+    """A pose model of ``kind`` (one of ``POSE_MODELS.names()``: fixed, se3, warp) around ``c2w_init``.
 
-    if kind == "fixed":
-        return FixedPoses(c2w_init)
-    if kind == "se3":
-        return SE3Refinement(c2w_init)
-    if kind == "warp":
-        return InvertibleWarpPoses(c2w_init, warp_config, seed=seed)
-    raise InputError(f"unknown pose model {kind!r}; choose fixed, se3 or warp")
+    Module initialisation draws from a local seed: the caller's RNG state is untouched.
 
+    Example:
+        >>> import torch
+        >>> make_pose_model("se3", torch.eye(4).repeat(3, 1, 1)).poses().shape
+        torch.Size([3, 3, 4])
+    """
+    factory = POSE_MODELS.get(kind)
+    if warp_config is not None:
+        warp_config.validate()
+    with fork_rng(seed):
+        return factory(c2w_init, warp_config, seed=seed)

@@ -15,15 +15,18 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
+
+from rankfield._config import Config
+from rankfield.errors import InputError
 
 __all__ = ["RenderConfig", "sample_depths", "volume_render", "render_rays", "render_image"]
 
 
 @dataclass
-class RenderConfig:
+class RenderConfig(Config):
     """Ray sampling and compositing.
 
     Attributes:
@@ -40,8 +43,11 @@ class RenderConfig:
     white_background: bool = True
     chunk: int = 4096
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def validate(self) -> "RenderConfig":
+        super().validate()
+        if self.n_samples < 2 or self.chunk < 1:
+            raise InputError(f"n_samples must be >= 2 and chunk >= 1, got {self.n_samples}, {self.chunk}")
+        return self
 
 
 def sample_depths(n_rays: int, near: float, far: float, n_samples: int, stratified: bool = True,

@@ -1,0 +1,376 @@
+"""The one training engine of rankfield (private): every training loop of the library runs on it.
+
+A loop is a ``step_fn(step) -> {"loss": tensor, other: tensor, ...}`` that does the forward pass; the
+:class:`Trainer` does everything else, the same way for every package:
+
+* ``zero_grad`` / ``backward`` / optimizer and LR-scheduler steps (:class:`Optim`: an optimizer, its
+  schedule, and the step it starts at, for warm-ups);
+* a NaN/Inf guard, checked with one host sync per log interval and before every checkpoint;
+* a history (``{"step": [...], "loss": [...], ..., "lr": [...], "time": [...]}``), one entry per
+  ``log_every`` steps, averaging the step values of the interval;
+* checkpoints in one format (:func:`save_checkpoint` / :func:`load_checkpoint`): modules, optimizer and
+  scheduler states, RNG generator states, step, history and the run's config as plain data. They are
+  written atomically (temp file + rename) and only when every parameter is finite, so a diverging step
+  never overwrites the last good checkpoint. They load with ``torch.load(weights_only=True)``;
+* resume (:meth:`Trainer.resume`), bit-identical to an uninterrupted run: generator states and the
+  partial log interval are part of the checkpoint;
+* Ctrl-C: the step in flight finishes, a checkpoint of it is written, :class:`TrainingInterrupted` is
+  raised (a ``KeyboardInterrupt`` naming the checkpoint);
+* a tqdm progress bar and callbacks (``callback(trainer, record)`` at every log step).
+
+Example:
+    >>> import torch
+    >>> w = torch.nn.Linear(1, 1)
+    >>> x = torch.linspace(-1, 1, 32)[:, None]
+    >>> opt = Optim(torch.optim.Adam(w.parameters(), lr=0.1))
+    >>> trainer = Trainer(lambda step: {"loss": ((w(x) - 3 * x) ** 2).mean()}, {"model": w}, {"main": opt},
+    ...                   steps=200, kind="demo", log_every=50, progress=False)
+    >>> history = trainer.run()
+    >>> history["step"], history["loss"][-1] < 1e-3
+    ([50, 100, 150, 200], True)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import signal
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from rankfield.errors import InputError, TrainingDivergedError
+
+__all__ = ["Optim", "Trainer", "TrainingInterrupted", "lr_lambda", "save_checkpoint", "load_checkpoint",
+           "CHECKPOINT_FORMAT"]
+
+CHECKPOINT_FORMAT = "rankfield-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the last finished ``step`` was saved to ``checkpoint`` (``None`` if the run
+    had no checkpoint path)."""
+
+    def __init__(self, step: int, checkpoint: str | None):
+        self.step, self.checkpoint = step, checkpoint
+        where = f"; checkpoint of step {step} saved to {checkpoint}" if checkpoint else " (no checkpoint path was set)"
+        super().__init__(f"interrupted after step {step}{where}")
+
+
+def lr_lambda(schedule: str, steps: int, end_ratio: float) -> Callable[[int], float]:
+    """LR multiplier of step ``s`` for ``cosine`` / ``exponential`` / ``constant`` schedules that go from
+    1 at step 0 to ``end_ratio`` at ``steps`` (and stay there).
+
+    Example:
+        >>> f = lr_lambda("cosine", 100, 0.1)
+        >>> f(0), round(f(50), 3), round(f(100), 3)
+        (1.0, 0.55, 0.1)
+    """
+    T, r = max(1, int(steps)), float(end_ratio)
+    if schedule == "cosine":
+        return lambda s: r + (1 - r) * 0.5 * (1 + math.cos(math.pi * min(s, T) / T))
+    if schedule == "exponential":
+        return lambda s: r ** (min(s, T) / T)
+    if schedule == "constant":
+        return lambda s: 1.0
+    raise InputError(f"unknown lr schedule {schedule!r}; choose cosine, exponential or constant")
+
+
+@dataclass
+class Optim:
+    """An optimizer, its LR scheduler (or ``None``) and the step from which both step (warm-ups)."""
+
+    optimizer: torch.optim.Optimizer
+    scheduler: object | None = None
+    start: int = 0
+
+    @classmethod
+    def scheduled(cls, optimizer, schedule: str, steps: int, end_ratio: float, start: int = 0) -> "Optim":
+        """``optimizer`` with a :func:`lr_lambda` schedule over ``steps`` scheduler steps."""
+        sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(schedule, steps, end_ratio))
+        return cls(optimizer, sched, start)
+
+
+def _all_finite(modules: dict[str, nn.Module]) -> bool:
+    flags = [torch.isfinite(p).all() for m in modules.values() for p in m.parameters()]
+    return bool(torch.stack(flags).all()) if flags else True
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    """``torch.save`` to a fresh temp file in the same folder, then rename over ``path`` (never follows a
+    symlink at ``path``: the link itself is replaced)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path, *, kind: str, step: int, steps: int, modules: dict[str, nn.Module],
+                    optims: dict[str, Optim] | None = None, generators: dict[str, torch.Generator] | None = None,
+                    history: dict | None = None, config: dict | None = None, extra: dict | None = None,
+                    accumulator: dict | None = None) -> Path:
+    """Write one rankfield checkpoint atomically; refuses (``TrainingDivergedError``) if a parameter is
+    not finite, so the previous checkpoint stays the last good one."""
+    path = Path(path)
+    if not _all_finite(modules):
+        raise TrainingDivergedError(f"parameters are not finite at step {step}; checkpoint {path} not written")
+    optims = optims or {}
+    state = {
+        "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "kind": kind, "step": int(step),
+        "steps": int(steps),
+        "modules": {k: m.state_dict() for k, m in modules.items()},
+        "optimizers": {k: o.optimizer.state_dict() for k, o in optims.items()},
+        "schedulers": {k: o.scheduler.state_dict() for k, o in optims.items() if o.scheduler is not None},
+        "generators": {k: g.get_state() for k, g in (generators or {}).items()},
+        "history": history or {}, "config": config or {}, "extra": extra or {},
+        "accumulator": accumulator or {},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_torch_save(state, path)
+    return path
+
+
+def load_checkpoint(path, kind: str | None = None, map_location="cpu") -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint` with ``torch.load(weights_only=True)``.
+
+    Anything else (a file that is not a checkpoint, a pickle that would run code, a checkpoint of
+    another ``kind``) is an :class:`InputError` with one line.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"checkpoint {path} does not exist")
+    if not path.is_file():
+        raise InputError(f"checkpoint {path} is not a file")
+    try:
+        ck = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        raise InputError(f"{path}: refused to load: not a plain-data rankfield checkpoint (checkpoints are read "
+                         "with weights_only=True; objects that would run code are never unpickled)") from None
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's input problem
+        raise InputError(f"{path}: not a rankfield checkpoint ({type(exc).__name__})") from None
+    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
+        raise InputError(f"{path}: not a rankfield checkpoint")
+    if ck.get("version") != CHECKPOINT_VERSION:
+        raise InputError(f"{path}: checkpoint version {ck.get('version')} is not supported "
+                         f"(this rankfield reads version {CHECKPOINT_VERSION})")
+    if kind is not None and ck.get("kind") != kind:
+        raise InputError(f"{path}: a checkpoint of {ck.get('kind')!r}, not of {kind!r}")
+    return ck
+
+
+# tests (and only tests) may add callbacks to every Trainer through this list
+_EXTRA_CALLBACKS: list = []
+
+
+class Trainer:
+    """Runs ``step_fn`` for ``steps`` steps with the bookkeeping described in the module docstring.
+
+    Args:
+        step_fn: ``step -> dict`` of scalar tensors; ``"loss"`` is back-propagated, the rest are logged.
+        modules: the trained modules by name (checkpointed; their parameters are NaN-checked).
+        optims: :class:`Optim` by name.
+        steps: total steps of the run.
+        kind: what the checkpoint belongs to (resume refuses another kind).
+        config: the run's config as plain data (stored in checkpoints).
+        log_every: steps per history entry (one host sync each).
+        progress: show a tqdm bar named ``desc``.
+        checkpoint_path, checkpoint_every: where and how often (0: only at the end) to checkpoint.
+        generators: RNG generators whose states are checkpointed (bit-identical resume).
+        callbacks: ``callback(trainer, record)`` after every history entry.
+        log_fn: ``record -> dict`` adding derived values (e.g. PSNR) to each history entry.
+        extra: plain data stored in checkpoints.
+        schedule_steps: the length the LR schedules were built for (default ``steps``). A resumed run may
+            ask for more steps than it was planned for: its schedules keep their original length (the LR
+            then stays at its final value) instead of being stretched.
+    """
+
+    def __init__(self, step_fn, modules: dict[str, nn.Module], optims: dict[str, Optim], steps: int, *,
+                 kind: str, config: dict | None = None, log_every: int = 25, progress: bool = True,
+                 desc: str = "train", checkpoint_path=None, checkpoint_every: int = 0,
+                 generators: dict[str, torch.Generator] | None = None, callbacks=(), log_fn=None,
+                 extra: dict | None = None, schedule_steps: int | None = None):
+        if int(steps) < 1:
+            raise InputError(f"steps must be >= 1, got {steps}")
+        if int(log_every) < 1:
+            raise InputError(f"log_every must be >= 1, got {log_every}")
+        self.step_fn, self.modules, self.optims = step_fn, modules, optims
+        self.steps, self.kind, self.config = int(steps), kind, config or {}
+        self.log_every, self.progress, self.desc = int(log_every), progress, desc
+        self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        self.checkpoint_every = int(checkpoint_every or 0)
+        self.generators = generators or {}
+        self.callbacks = list(callbacks)
+        self.log_fn, self.extra = log_fn, extra or {}
+        self.schedule_steps = int(schedule_steps or steps)
+        self.step = 0
+        self.history: dict = {}
+        self.last_checkpoint: str | None = None
+        self.seconds = 0.0
+        self._sums: dict[str, torch.Tensor] = {}
+        self._count = 0
+        self._stop = False
+
+    # -- checkpoints ----------------------------------------------------------------------------------
+    def save(self, path=None) -> Path:
+        """Checkpoint the current state (finite parameters only) to ``path`` or ``checkpoint_path``."""
+        path = Path(path or self.checkpoint_path)
+        last = f"; the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else ""
+        if "loss" in self._sums and not math.isfinite(float(self._sums["loss"])):
+            raise TrainingDivergedError(f"loss became non-finite by step {self.step}; not checkpointed{last}")
+        if not _all_finite(self.modules):
+            raise TrainingDivergedError(f"parameters became non-finite by step {self.step}; not checkpointed{last}")
+        out = save_checkpoint(path, kind=self.kind, step=self.step, steps=self.steps, modules=self.modules,
+                              optims=self.optims, generators=self.generators, history=self.history,
+                              config=self.config, extra={**self.extra, "schedule_steps": self.schedule_steps},
+                              accumulator={"count": self._count, "sums": dict(self._sums)})
+        self.last_checkpoint = str(out)
+        return out
+
+    def resume(self, checkpoint) -> dict:
+        """Restore a checkpoint (a path or a loaded dict) of this run; returns the checkpoint dict.
+
+        Refuses another ``kind``, another architecture (state-dict mismatch), LR schedules of another
+        length than the checkpoint's, and a checkpoint already at or past ``steps``, each with one line.
+        """
+        ck = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint, self.kind)
+        name = checkpoint if not isinstance(checkpoint, dict) else "the checkpoint"
+        if ck.get("kind") != self.kind:
+            raise InputError(f"{name}: a checkpoint of {ck.get('kind')!r}, not of {self.kind!r}")
+        step = int(ck["step"])
+        planned = int((ck.get("extra") or {}).get("schedule_steps", ck["steps"]))
+        if step >= self.steps:
+            raise InputError(f"{name} is at step {step}; resuming needs more steps than that (asked: {self.steps})")
+        if planned != self.schedule_steps:
+            raise InputError(f"{name}: its LR schedules run over {planned} steps, this run's over "
+                             f"{self.schedule_steps}; build the schedules with schedule_steps={planned}")
+        missing = sorted(set(self.modules) ^ set(ck["modules"]))
+        if missing:
+            raise InputError(f"{name} does not hold the same modules ({', '.join(missing)} differ)")
+        for key, module in self.modules.items():
+            try:
+                module.load_state_dict(ck["modules"][key])
+            except (RuntimeError, KeyError, ValueError) as exc:
+                first = str(exc).strip().splitlines()
+                detail = first[1].strip() if len(first) > 1 else (first[0] if first else "")
+                raise InputError(f"{name}: its {key} has another architecture than this run's ({detail})") from None
+        for key, o in self.optims.items():
+            try:
+                if key in ck["optimizers"]:
+                    o.optimizer.load_state_dict(ck["optimizers"][key])
+                if o.scheduler is not None and key in ck["schedulers"]:
+                    o.scheduler.load_state_dict(ck["schedulers"][key])
+            except (ValueError, KeyError, RuntimeError) as exc:
+                raise InputError(f"{name}: optimizer {key!r} does not match this run ({exc})") from None
+        for key, g in self.generators.items():
+            if key in ck["generators"]:
+                g.set_state(ck["generators"][key].to("cpu"))
+        self.step = step
+        self.history = ck["history"]
+        acc = ck.get("accumulator") or {}
+        dev = self._device()
+        self._count = int(acc.get("count", 0))
+        self._sums = {k: v.to(dev) for k, v in (acc.get("sums") or {}).items()}
+        self.last_checkpoint = str(name) if not isinstance(checkpoint, dict) else None
+        return ck
+
+    def _device(self):
+        for m in self.modules.values():
+            for p in m.parameters():
+                return p.device
+        return torch.device("cpu")
+
+    # -- the loop -------------------------------------------------------------------------------------
+    def _on_sigint(self, signum, frame):
+        if self._stop:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self._stop = True
+
+    def _log(self, done: int, t_start: float) -> dict:
+        values = {k: float(v / max(self._count, 1)) for k, v in self._sums.items()}  # the one host sync
+        self._sums, self._count = {}, 0
+        loss = values.get("loss", 0.0)
+        if not math.isfinite(loss):
+            where = f"; the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else \
+                " (no checkpoint was written)"
+            raise TrainingDivergedError(f"loss became {loss} at step {done}{where}; try a lower learning rate")
+        record = {"step": done, **values}
+        first = next(iter(self.optims.values()), None)
+        if first is not None:
+            record["lr"] = first.optimizer.param_groups[0]["lr"]
+        prev = self.history.get("time", [])
+        record["time"] = (prev[-1] if prev else 0.0) + (time.perf_counter() - t_start)
+        if self.log_fn is not None:
+            record.update(self.log_fn(record))
+        for k, v in record.items():
+            self.history.setdefault(k, []).append(v)
+        for cb in self.callbacks + _EXTRA_CALLBACKS:
+            cb(self, record)
+        return record
+
+    def run(self) -> dict:
+        """Train from the current step to ``steps``; returns the history."""
+        use_signal = threading.current_thread() is threading.main_thread()
+        old_handler = signal.signal(signal.SIGINT, self._on_sigint) if use_signal else None
+        self._stop = False
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=self.steps, initial=self.step, desc=self.desc, unit="step", leave=False,
+                       dynamic_ncols=True)
+        t_run = t_log = time.perf_counter()
+        start = self.step
+        try:
+            for step in range(self.step, self.steps):
+                out = self.step_fn(step)
+                loss = out["loss"]
+                active = [o for o in self.optims.values() if step >= o.start]
+                for o in self.optims.values():
+                    o.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                for o in active:
+                    o.optimizer.step()
+                    if o.scheduler is not None:
+                        o.scheduler.step()
+                for k, v in out.items():
+                    v = v.detach().float()
+                    self._sums[k] = self._sums[k] + v if k in self._sums else v.clone()
+                self._count += 1
+                self.step = done = step + 1
+                if bar is not None:
+                    bar.update(1)
+                want_ckpt = self.checkpoint_path is not None and (
+                    done == self.steps or (self.checkpoint_every and done % self.checkpoint_every == 0))
+                if done % self.log_every == 0 or done == self.steps:
+                    record = self._log(done, t_log)
+                    t_log = time.perf_counter()
+                    if bar is not None:
+                        bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()
+                                         if k in ("loss", "psnr") and isinstance(v, float)})
+                if want_ckpt:
+                    self.save()
+                if self._stop:
+                    if self.checkpoint_path is not None and done != self.steps:
+                        if not math.isfinite(float(loss.detach())):
+                            raise TrainingDivergedError(f"loss became non-finite at step {done}")
+                        self.save()
+                    raise TrainingInterrupted(done, str(self.checkpoint_path) if self.checkpoint_path else None)
+        finally:
+            if bar is not None:
+                bar.close()
+            if use_signal:
+                signal.signal(signal.SIGINT, old_handler)
+            self.seconds = time.perf_counter() - t_run
+        self.steps_done = self.steps - start
+        return self.history
