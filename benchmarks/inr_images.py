@@ -100,7 +100,7 @@ def train(model, spec, image, args, seed, holdout=False, optimizer="adam", lr=No
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     cfg = FitConfig(steps=args.steps, lr=lr or spec["lr"], optimizer=optimizer, betas=spec.get("betas", (0.9, 0.999)),
-                    eps=spec.get("eps", 1e-8), final_lr_factor=0.1, device=args.device, progress=False,
+                    eps=spec.get("eps", 1e-8), device=args.device, progress=False,
                     log_every=max(1, args.steps // 30), seed=seed)
     t0 = time.perf_counter()
     res = fit_image(image, model=model, config=cfg, holdout=holdout)
