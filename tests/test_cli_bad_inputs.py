@@ -237,6 +237,7 @@ def test_third_party_warnings_stay_off_the_console(tmp_path, capsys, monkeypatch
     import warnings
 
     import rankfield.cli.dynamics_commands as dc
+    from rankfield.cli import build_parser
 
     real = dc.run_discover
 
@@ -244,17 +245,21 @@ def test_third_party_warnings_stay_off_the_console(tmp_path, capsys, monkeypatch
         warnings.warn_explicit("noisy third-party warning", UserWarning, "sklearn/x.py", 1, module="sklearn.x")
         return real(args)
 
-    monkeypatch.setattr(dc, "run_discover", noisy)
-    parser_func = None  # the parser binds func at registration: patch through set_defaults
-    from rankfield.cli import build_parser
-    p = build_parser()
-    p._rankfield_commands["discover"].set_defaults(func=noisy)
-    monkeypatch.setattr("rankfield.cli.build_parser", lambda: p)
-    assert parser_func is None
+    parser = build_parser()  # subcommands bind their function at registration: patch it there
+    parser._rankfield_commands["discover"].set_defaults(func=noisy)
+    monkeypatch.setattr("rankfield.cli.build_parser", lambda: parser)
     code = main(["discover", "--system", "lotka_volterra", "--steps", "30", "--no-progress",
                  "--out", str(tmp_path / "o")])
     assert code == 0
     assert "noisy third-party warning" not in capsys.readouterr().err
+
+
+def test_rankfield_warnings_are_one_line(tmp_path, capsys):
+    root = _scene(tmp_path, frame_file_path="./train/missing")
+    assert main(["fit-scene", root, *TINY_SCENE, "--out", str(tmp_path / "o")]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == [f"rankfield: warning: {root}/transforms_train.json: 1 of 3 frames skipped because their image "
+                   "is missing"], err
 
 
 def _interrupt_at(step):

@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # third-party warnings stay off the console...
-        warnings.filterwarnings("default", module=r"rankfield(\.|$)")  # ...rankfield's own are shown
+        warnings.filterwarnings("default", module=r"rankfield(\.|$)")  # ...rankfield's own are shown,
+        warnings.showwarning = _one_line_warning  # as one line each
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:
@@ -240,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
                     guard.rollback()
                 print("rankfield: interrupted", file=sys.stderr)
             return 130
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"rankfield: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _write_config_quietly(args) -> None:

@@ -48,8 +48,9 @@ def register(sub) -> None:
                    help="resize Blender images by this factor, e.g. 0.5 (default: 1)")
     p.add_argument("--llff-factor", type=positive_int, default=8, help="LLFF images_N folder to use (default: 8)")
     p.add_argument("--max-frames", type=positive_int, default=None, help="use at most this many training frames")
-    p.add_argument("--test-time-refine", type=nonneg_int, default=0,
-                   help="steps of photometric test-pose refinement before measuring test PSNR (default: 0)")
+    p.add_argument("--test-time-refine", type=nonneg_int, default=100,
+                   help="steps of photometric test-pose refinement before measuring test PSNR, BARF's protocol "
+                        "(default: 100; 0 turns it off)")
     p.add_argument("--large", action="store_true", help="bigger field/warp (BARF-like widths); slower")
     p.add_argument("--threads", type=positive_int, default=1,
                    help="CPU threads for torch (default: 1; the per-step batches are small and oversubscribed "
@@ -161,7 +162,9 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     atomic_write(out / "metrics.json", json.dumps(m, indent=2))
     written += [out / "metrics.json", out / "config.json", out / "checkpoint.pt"]
     print(f"poses: rotation error {m['initial_rotation_deg']:.3f} -> {m['rotation_deg']:.3f} deg, "
-          f"translation {m['initial_translation']:.4f} -> {m['translation']:.4f}")
+          f"translation (BARF's, w2c) {m['initial_translation']:.4f} -> {m['translation']:.4f}, "
+          f"camera-centre distance {m['initial_centre_distance']:.4f} -> {m['centre_distance']:.4f}"
+          + ("" if m["alignment"] == "sim3" else " (aligned by translation only: the estimated centres coincide)"))
     if "test_psnr" in m:
         print(f"test views: PSNR {m['test_psnr']:.2f} dB, SSIM {m['test_ssim']:.3f}")
     print(f"train PSNR (last 100 steps) {m['train_psnr_last100']:.2f} dB; {m['total_seconds']:.1f} s")

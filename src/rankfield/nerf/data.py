@@ -470,11 +470,29 @@ def generate_procedural_scene(out_dir: str | os.PathLike, n_train: int = 24, n_t
 
 
 # ----------------------------------------------------------------------------------------------- perturbation
-def perturb_poses_barf(c2w: torch.Tensor, sigma: float = 0.15, seed: int = 0) -> torch.Tensor:
-    """BARF protocol: ``w2c_init = exp(xi) o w2c_gt`` with ``xi ~ N(0, sigma^2 I_6)`` in se(3) ``[w, v]``."""
+def perturb_poses_barf(c2w: torch.Tensor, sigma: float = 0.15, seed: int = 0,
+                       side: str = "world") -> torch.Tensor:
+    """BARF's synthetic noise: ``xi ~ N(0, sigma^2 I_6)`` in se(3) ``[w, v]`` composed with the GT pose.
+
+    ``side="world"`` (BARF's code: ``pose = compose([noise, pose_gt])``, i.e. ``w2c_init = w2c_gt o exp(xi)``):
+    the noise acts in world coordinates, so cameras orbit the object (a rotation of the world about its
+    origin moves every camera centre by about ``|w| * distance``). ``side="camera"``
+    (``w2c_init = exp(xi) o w2c_gt``): each camera turns about its own centre and shifts by about ``|v|``.
+    At sigma 0.15 on lego the mean initial centre error is about 0.82 (world) against 0.25 (camera).
+
+    Example:
+        >>> from rankfield.nerf.camera import look_at
+        >>> gt = look_at(torch.tensor([[0.0, -4.0, 0.0], [4.0, 0.0, 0.0]]))
+        >>> a, b = perturb_poses_barf(gt, 0.15, seed=0), perturb_poses_barf(gt, 0.15, seed=0, side="camera")
+        >>> a.shape, torch.allclose(a[:, :3, :3], b[:, :3, :3], atol=1e-6)
+        (torch.Size([2, 3, 4]), False)
+    """
+    if side not in ("world", "camera"):
+        raise InputError(f"side must be 'world' (BARF) or 'camera', got {side!r}")
     gen = torch.Generator().manual_seed(seed)
     xi = torch.randn(c2w.shape[0], 6, generator=gen, dtype=torch.float64) * sigma
-    w2c = compose(se3_exp(xi), invert(c2w.double()))
+    w2c_gt = invert(c2w.double())
+    w2c = compose(w2c_gt, se3_exp(xi)) if side == "world" else compose(se3_exp(xi), w2c_gt)
     return invert(w2c).to(c2w.dtype)
 
 

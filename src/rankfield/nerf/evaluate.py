@@ -30,21 +30,47 @@ __all__ = ["pose_errors", "render_view", "evaluate_views", "refine_test_poses"]
 
 
 def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
-    """Align ``est`` to ``gt`` (Sim(3) on camera centres) and measure errors.
+    """Align ``est`` to ``gt`` (Sim(3) Procrustes on camera centres, BARF's protocol) and measure errors.
 
-    Returns a dict with ``rotation_deg_mean/median/max``, ``translation_mean/median`` (centre distance),
-    per-frame lists ``rotation_deg``/``translation``, the aligned poses ``aligned`` ``(N, 3, 4)`` float64
-    and the fitted ``sim`` (:class:`SimilarityTransform` mapping the estimated frame to the GT frame).
+    * ``rotation_deg``: geodesic angle between aligned and GT rotations;
+    * ``translation``: BARF's metric, ``|t_aligned - t_gt|`` of the *world-to-camera* translations
+      ``t = -R^T c`` (what BARF's tables report, x100);
+    * ``centre_distance``: ``|c_aligned - c_gt|`` of the camera centres (another, smaller number for the
+      same poses; named as such).
+
+    Each comes as ``*_mean``/``*_median`` plus per-frame lists; ``rotation_deg_max`` too. Also returned:
+    the aligned poses ``aligned`` ``(N, 3, 4)`` float64, the ``sim`` mapping the estimated frame to the GT
+    frame, and ``alignment``: ``"sim3"``, or ``"translation"`` when the estimated centres coincide (e.g.
+    identity init) and no rotation or scale can be fitted.
+
+    Example:
+        >>> from rankfield.nerf.camera import look_at
+        >>> gt = look_at(torch.tensor([[0.0, -4.0, 1.0], [4.0, 0.0, 1.0], [0.0, 4.0, 1.0], [-4.0, 0.1, 1.5]]))
+        >>> e = pose_errors(gt, gt)
+        >>> round(e["rotation_deg_mean"], 6), round(e["translation_mean"], 6), e["alignment"]
+        (0.0, 0.0, 'sim3')
+        >>> pose_errors(torch.eye(4)[:3].expand(4, 3, 4), gt)["alignment"]
+        'translation'
     """
     est, gt = est_c2w.detach().double().cpu(), gt_c2w.detach().double().cpu()
-    sim = procrustes_sim3(est[:, :3, 3], gt[:, :3, 3])
+    c_est, c_gt = est[:, :3, 3], gt[:, :3, 3]
+    spread = (c_est - c_est.mean(0)).norm(dim=-1).max()
+    if spread <= 1e-9 * max(1.0, float((c_gt - c_gt.mean(0)).norm(dim=-1).max())):
+        sim, alignment = SimilarityTransform(torch.eye(3, dtype=torch.float64), c_gt.mean(0) - c_est.mean(0), 1.0), \
+            "translation"
+    else:
+        sim, alignment = procrustes_sim3(c_est, c_gt), "sim3"
     aligned = apply_sim3_to_poses(sim, est)
     rot = rotation_error_deg(aligned[:, :3, :3], gt[:, :3, :3])
-    trans = (aligned[:, :3, 3] - gt[:, :3, 3]).norm(dim=-1)
+    centre = (aligned[:, :3, 3] - c_gt).norm(dim=-1)
+    t_w2c = lambda p: -(p[:, :3, :3].transpose(-1, -2) @ p[:, :3, 3:])[..., 0]  # noqa: E731
+    trans = (t_w2c(aligned) - t_w2c(gt)).norm(dim=-1)
     return {"rotation_deg_mean": float(rot.mean()), "rotation_deg_median": float(rot.median()),
             "rotation_deg_max": float(rot.max()), "translation_mean": float(trans.mean()),
-            "translation_median": float(trans.median()), "rotation_deg": rot.tolist(), "translation": trans.tolist(),
-            "aligned": aligned, "sim": sim}
+            "translation_median": float(trans.median()), "centre_distance_mean": float(centre.mean()),
+            "centre_distance_median": float(centre.median()), "rotation_deg": rot.tolist(),
+            "translation": trans.tolist(), "centre_distance": centre.tolist(), "aligned": aligned, "sim": sim,
+            "alignment": alignment}
 
 
 def render_view(field, c2w: torch.Tensor, cam, render_cfg: RenderConfig, near: float, far: float) -> dict:

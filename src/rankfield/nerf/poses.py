@@ -90,20 +90,42 @@ class FixedPoses(PoseModel):
 
 
 class SE3Refinement(PoseModel):
-    """BARF per-frame se(3) correction composed on the left of the initial world-to-camera pose.
+    """BARF per-frame se(3) correction ``xi_t = [w, v]`` (zero-initialised) of the initial pose.
 
-    ``w2c_t = exp(xi_t) o w2c_init_t`` with ``xi_t = [w, v]`` zero-initialised.
+    ``side="camera"`` (the default): ``w2c_t = exp(xi_t) o w2c_init_t``, each camera turns about its own
+    centre and shifts. ``side="world"`` (BARF's code): ``w2c_t = w2c_init_t o exp(xi_t)``, the correction
+    acts in world coordinates, the side of BARF's synthetic noise (:func:`perturb_poses_barf`), so
+    ``xi = -noise`` undoes it exactly. Measured on a 12-view 20-px procedural scene (BARF noise 0.06,
+    500 steps, pose lr 3e-3): world-side correction 5.1 -> 11.1 deg, camera-side 5.1 -> 5.3 deg (and
+    5.3 -> 3.9 deg on camera-side noise); the world side moves centres by ``|w| x distance`` per step, a
+    much larger effective step. Which side the library should default to is an open benchmark question
+    (lego_100 at full budget), so the default stays the camera side for now.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf.camera import look_at
+        >>> from rankfield.nerf.data import perturb_poses_barf
+        >>> gt = look_at(torch.tensor([[0.0, -4.0, 1.0]]))
+        >>> m = SE3Refinement(perturb_poses_barf(gt, 0.1, seed=0), side="world")
+        >>> with torch.no_grad():
+        ...     _ = m.xi.copy_(-0.1 * torch.randn(1, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
+        >>> torch.allclose(m.poses(), gt.float(), atol=1e-5)
+        True
     """
 
-    def __init__(self, c2w_init: torch.Tensor):
+    def __init__(self, c2w_init: torch.Tensor, side: str = "camera"):
         super().__init__()
+        if side not in ("world", "camera"):
+            raise InputError(f"side must be 'world' (BARF) or 'camera', got {side!r}")
+        self.side = side
         self.register_buffer("init_c2w", c2w_init.detach().float().clone())
         self.n_frames = c2w_init.shape[0]
         self.xi = nn.Parameter(torch.zeros(self.n_frames, 6, device=c2w_init.device))
 
     def poses_of(self, idx):
-        w2c = compose(se3_exp(self.xi[idx]), invert(self.init_c2w[idx]))
-        return invert(w2c)
+        w2c0 = invert(self.init_c2w[idx])
+        dx = se3_exp(self.xi[idx])
+        return invert(compose(w2c0, dx) if self.side == "world" else compose(dx, w2c0))
 
 
 @dataclass
