@@ -76,6 +76,7 @@ class _Evil:
         return (os.system, (f"touch {os.environ.get('RF_MARKER', '/tmp/rf_marker')}",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_a_crafted_pickle_is_refused_and_runs_nothing(tmp_path, monkeypatch):
     marker = tmp_path / "pwned"
     monkeypatch.setenv("RF_MARKER", str(marker))

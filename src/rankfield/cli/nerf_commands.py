@@ -29,9 +29,11 @@ def register(sub) -> None:
                         "default: the procedural scene")
     p.add_argument("--pose-model", default="warp", choices=POSE_MODELS.names(),
                    help="fixed poses, BARF per-frame se(3) refinement, or the invertible neural warp (default: warp)")
-    p.add_argument("--init", default=None, choices=["noisy", "identity", "gt"],
-                   help="initial poses: BARF se(3) noise on the GT, identity (forward-facing scenes) or GT "
-                        "(default: identity for LLFF, noisy otherwise)")
+    p.add_argument("--init", default=None, choices=["file", "noisy", "identity", "gt"],
+                   help="initial poses: 'file' refines the poses the data gives (default for DATA), 'noisy' adds "
+                        "BARF's world-side se(3) noise to them (the benchmark protocol; default for the procedural "
+                        "scene), 'identity' starts every camera at the origin (BARF's LLFF protocol); 'gt' is "
+                        "another name for 'file'")
     p.add_argument("--noise", type=positive_float, default=None,
                    help="BARF se(3) noise sigma for --init noisy (default: 0.08 procedural, 0.15 otherwise)")
     p.add_argument("--steps", type=positive_int, default=None,
@@ -48,6 +50,9 @@ def register(sub) -> None:
                    help="resize Blender images by this factor, e.g. 0.5 (default: 1)")
     p.add_argument("--llff-factor", type=positive_int, default=8, help="LLFF images_N folder to use (default: 8)")
     p.add_argument("--max-frames", type=positive_int, default=None, help="use at most this many training frames")
+    p.add_argument("--holdout-every", type=nonneg_int, default=8,
+                   help="when DATA has no test split, hold out frames 0, N, 2N, ... as test views (default: 8, "
+                        "the LLFF convention; 0 keeps every frame for training)")
     p.add_argument("--test-time-refine", type=nonneg_int, default=100,
                    help="steps of photometric test-pose refinement before measuring test PSNR, BARF's protocol "
                         "(default: 100; 0 turns it off)")
@@ -69,7 +74,7 @@ def _downscale(text: str) -> float:
 
 def _load(args, scratch: Path):
     """Training scene, test scene (or None) and a description; validates before anything is written."""
-    from rankfield.nerf.data import generate_procedural_scene, load_blender, load_llff
+    from rankfield.nerf.data import generate_procedural_scene, holdout_split, load_blender, load_llff
 
     if args.data is None:
         root = generate_procedural_scene(scratch / "scene", n_train=args.views, n_test=6, size=args.size, seed=args.seed)
@@ -78,15 +83,18 @@ def _load(args, scratch: Path):
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
     if path.is_dir() and (path / "poses_bounds.npy").exists():
-        scene = load_llff(path, factor=args.llff_factor)
+        train, test, what = load_llff(path, factor=args.llff_factor), None, f"LLFF {path}"
         if args.max_frames:
-            scene = scene.subset(slice(0, args.max_frames))
-        return scene, None, f"LLFF {path}"
-    train = load_blender(path, "train", downscale=args.downscale, max_frames=args.max_frames)
-    test = None
-    if path.is_dir() and (path / "transforms_test.json").exists():
-        test = load_blender(path, "test", downscale=args.downscale, max_frames=8)
-    return train, test, f"Blender {path}"
+            train = train.subset(slice(0, args.max_frames))
+    else:
+        train, what = load_blender(path, "train", downscale=args.downscale, max_frames=args.max_frames), f"Blender {path}"
+        test = None
+        if path.is_dir() and (path / "transforms_test.json").exists():
+            test = load_blender(path, "test", downscale=args.downscale, max_frames=8)
+    if test is None and args.holdout_every and len(train) >= 2 * args.holdout_every:
+        train, test = holdout_split(train, args.holdout_every)
+        what += f" (frames 0, {args.holdout_every}, ... held out as {len(test)} test views)"
+    return train, test, what
 
 
 def run_fit_scene(args: argparse.Namespace) -> int:
@@ -113,14 +121,15 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:  # the procedural scene is rendered there and read back
         train, test, what = _load(args, Path(tmp))
-    kind = args.init or ("identity" if train.forward_facing else "noisy")
+    kind = args.init or ("noisy" if args.data is None else "file")
     if args.steps is None:
         args.steps = _DEFAULT_STEPS_PROCEDURAL if args.data is None else _DEFAULT_STEPS_DATA
     if args.noise is None:
         args.noise = 0.08 if args.data is None else 0.15
     if init_c2w is None:
         init_c2w = {"noisy": lambda: perturb_poses_barf(train.poses, args.noise, seed=args.seed + 1),
-                    "identity": lambda: identity_poses(len(train)), "gt": lambda: train.poses.clone()}[kind]()
+                    "identity": lambda: identity_poses(len(train)), "gt": lambda: train.poses.clone(),
+                    "file": lambda: train.poses.clone()}[kind]()
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
     cfg = TrainConfig(steps=args.steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
                       lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
@@ -161,10 +170,14 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     m["data"] = what
     atomic_write(out / "metrics.json", json.dumps(m, indent=2))
     written += [out / "metrics.json", out / "config.json", out / "checkpoint.pt"]
-    print(f"poses: rotation error {m['initial_rotation_deg']:.3f} -> {m['rotation_deg']:.3f} deg, "
-          f"translation (BARF's, w2c) {m['initial_translation']:.4f} -> {m['translation']:.4f}, "
-          f"camera-centre distance {m['initial_centre_distance']:.4f} -> {m['centre_distance']:.4f}"
-          + ("" if m["alignment"] == "sim3" else " (aligned by translation only: the estimated centres coincide)"))
+    if kind in ("file", "gt"):
+        print(f"poses: refined away from the file's poses by {m['rotation_deg']:.3f} deg rotation and "
+              f"{m['centre_distance']:.4f} camera-centre distance (mean; the file's poses are the reference)")
+    else:
+        print(f"poses: rotation error {m['initial_rotation_deg']:.3f} -> {m['rotation_deg']:.3f} deg, "
+              f"translation (BARF's, w2c) {m['initial_translation']:.4f} -> {m['translation']:.4f}, "
+              f"camera-centre distance {m['initial_centre_distance']:.4f} -> {m['centre_distance']:.4f}"
+              + ("" if m["alignment"] == "sim3" else " (aligned by translation only: the estimated centres coincide)"))
     if "test_psnr" in m:
         print(f"test views: PSNR {m['test_psnr']:.2f} dB, SSIM {m['test_ssim']:.3f}")
     print(f"train PSNR (last 100 steps) {m['train_psnr_last100']:.2f} dB; {m['total_seconds']:.1f} s")

@@ -32,7 +32,8 @@ from rankfield.nerf.camera import Intrinsics, look_at
 from rankfield.nerf.geometry import compose, invert, se3_exp, so3_exp
 
 __all__ = ["Scene", "load_blender", "load_llff", "load_scene", "generate_procedural_scene",
-           "perturb_poses_barf", "perturb_poses_l2g", "identity_poses", "MissingFramesWarning"]
+           "perturb_poses_barf", "perturb_poses_l2g", "identity_poses", "MissingFramesWarning", "undistort_images",
+           "holdout_split"]
 
 _IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".JPEG", ".exr", ".tif", ".tiff")
 
@@ -141,6 +142,58 @@ def _find_image(base: Path, file_path: str) -> Path | None:
     return None
 
 
+_DISTORTION = ("k1", "k2", "k3", "p1", "p2")
+
+
+def _resize_np(img: np.ndarray, factor: float) -> np.ndarray:
+    H, W = img.shape[:2]
+    h, w = int(round(H * factor)), int(round(W * factor))
+    if min(h, w) < 4:
+        raise InputError(f"downscaling {W}x{H} images by {factor} leaves {w}x{h} pixels; use a larger factor")
+    x = torch.from_numpy(np.ascontiguousarray(img)).float().permute(2, 0, 1)[None]
+    out = F.interpolate(x, size=(h, w), mode="area" if factor < 1 else "bilinear")
+    return out[0].permute(1, 2, 0).numpy()
+
+
+def _bounds_from_cameras(centres: np.ndarray, meta: dict, path) -> tuple[float, float]:
+    """Near/far for a capture whose cameras look at the origin: the scene is a ball of radius ``R`` about
+    the origin (``R = 1.5 * aabb_scale``: Instant-NGP maps ``[-0.5/0.33, 0.5/0.33]^3`` of the file's
+    units to its unit cube, times ``aabb_scale``; without it, the largest camera distance), so every ray
+    that can hit it lies within ``[max(d_min - R, 0.05 d_min), d_max + R]``.
+    """
+    d = np.linalg.norm(centres, axis=-1)
+    R = 1.5 * _meta_number(meta, "aabb_scale", path, 0.0) if "aabb_scale" in meta else float(d.max())
+    near = max(float(d.min()) - R, 0.05 * float(d.min()), 1e-3)
+    return near, float(d.max()) + R
+
+
+def undistort_images(images: torch.Tensor, cam: Intrinsics, k1: float = 0.0, k2: float = 0.0, k3: float = 0.0,
+                     p1: float = 0.0, p2: float = 0.0) -> torch.Tensor:
+    """Undistort ``(N, H, W, C)`` images taken through OpenCV's radial-tangential model with ``cam``.
+
+    For every pixel of the undistorted (pinhole) image, its normalised ray ``(x, y)`` is pushed through the
+    distortion model (``r^2 = x^2 + y^2``, ``x_d = x (1 + k1 r^2 + k2 r^4 + k3 r^6) + 2 p1 x y + p2 (r^2 + 2 x^2)``,
+    likewise ``y_d``) and the distorted image is sampled there (bilinear; outside the frame: edge values).
+
+    Example:
+        >>> cam = Intrinsics(fx=20.0, fy=20.0, cx=10.0, cy=8.0, width=20, height=16)
+        >>> img = torch.rand(1, 16, 20, 3)
+        >>> torch.allclose(undistort_images(img, cam), img, atol=1e-6)  # no distortion: unchanged
+        True
+    """
+    N, H, W, C = images.shape
+    v, u = torch.meshgrid(torch.arange(H, dtype=torch.float64), torch.arange(W, dtype=torch.float64), indexing="ij")
+    x, y = (u + 0.5 - cam.cx) / cam.fx, (v + 0.5 - cam.cy) / cam.fy
+    r2 = x * x + y * y
+    radial = 1 + k1 * r2 + k2 * r2 ** 2 + k3 * r2 ** 3
+    xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+    yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+    ud, vd = xd * cam.fx + cam.cx, yd * cam.fy + cam.cy  # continuous pixel coordinates (edges at 0 and W)
+    grid = torch.stack([2 * ud / W - 1, 2 * vd / H - 1], -1).float()[None].expand(N, H, W, 2)
+    out = F.grid_sample(images.permute(0, 3, 1, 2), grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return out.permute(0, 2, 3, 1).contiguous()
+
+
 def _meta_number(meta: dict, key: str, path, low: float | None = None, high: float | None = None) -> float:
     """``meta[key]`` as a finite float in ``(low, high)``; anything else is an :class:`InputError`."""
     try:
@@ -160,15 +213,26 @@ def load_blender(root: str | os.PathLike, split: str = "train", *, white_backgro
     """Load a Blender (NeRF-synthetic) or Instant-NGP ``transforms`` scene.
 
     Reads ``root/transforms_{split}.json`` (or ``root/transforms.json``, or ``root`` itself when it is a
-    JSON file). Intrinsics come from ``camera_angle_x`` or from Instant-NGP's ``fl_x``/``fl_y``/``cx``/``cy``
-    (distortion terms are ignored). ``transform_matrix`` is camera-to-world in OpenGL axes. Frames whose
-    image is missing are skipped with one :class:`MissingFramesWarning` that counts them. Depth range:
-    ``[2, 6]`` for Blender scenes (``camera_angle_x``), else from the camera distances to the origin.
+    JSON file). ``transform_matrix`` is camera-to-world in OpenGL axes.
+
+    * Intrinsics: Instant-NGP's ``fl_x``/``fl_y``/``cx``/``cy`` (at ``w``x``h``) when present -- they win
+      over ``camera_angle_x``, which files often carry as well --, else Blender's ``camera_angle_x``.
+    * Distortion: OpenCV ``k1 k2 k3 p1 p2`` are undistorted on load (:func:`undistort_images`); fisheye
+      models are refused with one line.
+    * ``downscale`` resizes every image as it is read (area filter), so full-size frames are never all in
+      memory; intrinsics scale with them.
+    * Depth range: ``[2, 6]`` for Blender scenes (``camera_angle_x`` only); for captures with ``fl_x``, from
+      the camera distances and ``aabb_scale`` (see :func:`_bounds_from_cameras`).
+    * Frames whose image is missing are skipped with one :class:`MissingFramesWarning` that counts them;
+      a ``file_path`` that leaves the scene folder is refused.
 
     Raises:
-        InputError: no ``frames``, non-finite or malformed matrices, images of mixed sizes, no images found.
+        InputError: no ``frames``, non-finite, malformed or singular matrices, invalid intrinsics, images
+            of mixed sizes, no images found.
     """
     root = Path(root)
+    if not (isinstance(downscale, (int, float)) and math.isfinite(downscale) and downscale > 0):
+        raise InputError(f"downscale must be a finite number > 0, got {downscale!r}")
     if root.is_file():
         path = root
     else:
@@ -210,7 +274,12 @@ def load_blender(root: str | os.PathLike, split: str = "train", *, white_backgro
             missing += 1
             continue
         poses.append(M[:3, :4])
-        imgs.append(_read_image(img_path, white_background))
+        img = _read_image(img_path, white_background)
+        if not imgs:
+            full_hw = img.shape[:2]
+        if downscale != 1:  # on load: full-size frames are never all held in memory at once
+            img = _resize_np(img, downscale)
+        imgs.append(img)
         names.append(img_path.name)
     if missing:
         warnings.warn(f"{path}: {missing} of {len(frames)} frames skipped because their image is missing",
@@ -218,11 +287,9 @@ def load_blender(root: str | os.PathLike, split: str = "train", *, white_backgro
     if not imgs:
         raise InputError(f"{path}: none of the {len(frames)} frames' images exist")
     images = _stack_images(imgs, names, str(path))
-    H, W = images.shape[1:3]
-    if "camera_angle_x" in meta:
-        cam = Intrinsics.from_fov(W, H, _meta_number(meta, "camera_angle_x", path, 0.0, math.pi))
-        default_near, default_far = 2.0, 6.0
-    elif "fl_x" in meta:
+    H, W = full_hw  # intrinsics are built at the files' resolution, then scaled with the images
+    centres = np.stack(poses)[:, :3, 3]
+    if "fl_x" in meta:  # Instant-NGP / nerfstudio intrinsics win over camera_angle_x when both are given
         w0 = _meta_number(meta, "w", path, 0.0) if "w" in meta else W
         h0 = _meta_number(meta, "h", path, 0.0) if "h" in meta else H
         sx, sy = W / w0, H / h0
@@ -231,17 +298,46 @@ def load_blender(root: str | os.PathLike, split: str = "train", *, white_backgro
         cx = _meta_number(meta, "cx", path) if "cx" in meta else w0 / 2
         cy = _meta_number(meta, "cy", path) if "cy" in meta else h0 / 2
         cam = Intrinsics(fx, fy, cx * sx, cy * sy, W, H)
-        dist = float(np.median(np.linalg.norm(np.stack(poses)[:, :3, 3], axis=-1)))
-        default_near, default_far = 0.1 * dist, 2.0 * dist
+        default_near, default_far = _bounds_from_cameras(centres, meta, path)
+    elif "camera_angle_x" in meta:
+        cam = Intrinsics.from_fov(W, H, _meta_number(meta, "camera_angle_x", path, 0.0, math.pi))
+        default_near, default_far = 2.0, 6.0
     else:
         raise InputError(f"{path}: needs camera_angle_x or fl_x for the focal length")
     vals = [cam.fx, cam.fy, cam.cx, cam.cy]
     if not all(math.isfinite(v) for v in vals) or cam.fx <= 0 or cam.fy <= 0:
         raise InputError(f"{path}: invalid intrinsics {vals}")
+    if downscale != 1:
+        cam = cam.scaled(downscale)
+        cam = replace(cam, width=images.shape[2], height=images.shape[1])
+    distortion = {k: _meta_number(meta, k, path) for k in _DISTORTION if k in meta}
+    if meta.get("is_fisheye") or meta.get("camera_model", "OPENCV") not in ("OPENCV", "PINHOLE", "SIMPLE_PINHOLE"):
+        raise InputError(f"{path}: camera model {meta.get('camera_model', 'fisheye')!r} is not supported "
+                         "(rankfield undistorts OPENCV radial-tangential k1 k2 k3 p1 p2 only)")
+    if any(v != 0 for v in distortion.values()):
+        images = undistort_images(images, cam, **distortion)
     scene = Scene(images=images, poses=torch.from_numpy(np.stack(poses)).float(), intrinsics=cam,
                   near=near if near is not None else default_near, far=far if far is not None else default_far,
                   white_background=white_background, forward_facing=False, names=names, source=str(path))
-    return scene.resized(downscale) if downscale != 1 else scene
+    return scene
+
+
+def holdout_split(scene: Scene, every: int = 8) -> tuple[Scene, Scene]:
+    """Split ``scene`` into training frames and test frames ``0, every, 2 every, ...`` (the LLFF convention
+    of BARF and NeRF), for files that have no test split of their own.
+
+    Example:
+        >>> import torch
+        >>> s = Scene(images=torch.zeros(10, 4, 4, 3), poses=torch.eye(4)[:3].repeat(10, 1, 1),
+        ...           intrinsics=Intrinsics(4.0, 4.0, 2.0, 2.0, 4, 4), near=1.0, far=2.0)
+        >>> [len(x) for x in holdout_split(s, 4)]
+        [7, 3]
+    """
+    if every < 2 or len(scene) < 2:
+        raise InputError(f"a hold-out needs every >= 2 and at least 2 frames (got every={every}, {len(scene)} frames)")
+    test_idx = list(range(0, len(scene), every))
+    train_idx = [i for i in range(len(scene)) if i % every]
+    return scene.subset(train_idx), scene.subset(test_idx)
 
 
 # ----------------------------------------------------------------------------------------------- LLFF
