@@ -27,8 +27,10 @@ def register(sub) -> None:
     p.add_argument("data", nargs="?", default=None,
                    help="Blender/Instant-NGP scene folder or transforms JSON, or an LLFF folder (poses_bounds.npy); "
                         "default: the procedural scene")
-    p.add_argument("--pose-model", default="warp", choices=POSE_MODELS.names(),
-                   help="fixed poses, BARF per-frame se(3) refinement, or the invertible neural warp (default: warp)")
+    p.add_argument("--pose-model", default="se3", choices=POSE_MODELS.names(),
+                   help="fixed poses; se3: BARF's per-frame se(3) correction, on the world side as in BARF's code; "
+                        "se3_camera: the same on the camera side; warp: the invertible neural warp (default: se3, which "
+                        "measures best in benchmarks/pose_nerf.py; see docs/benchmarks.md)")
     p.add_argument("--init", default=None, choices=["file", "noisy", "identity", "gt"],
                    help="initial poses: 'file' refines the poses the data gives (default for DATA), 'noisy' adds "
                         "BARF's world-side se(3) noise to them (the benchmark protocol; default for the procedural "
@@ -43,7 +45,10 @@ def register(sub) -> None:
     p.add_argument("--lr-field", type=positive_float, default=3e-3,
                    help="field Adam learning rate, decayed to 1e-4 (default: 3e-3)")
     p.add_argument("--lr-pose", type=positive_float, default=3e-3,
-                   help="pose-model Adam learning rate, decayed to 1e-4 (default: 3e-3)")
+                   help="pose-model Adam learning rate at the start (default: 3e-3)")
+    p.add_argument("--lr-pose-end", type=positive_float, default=1e-3,
+                   help="pose-model learning rate at the end, exponential decay (default: 1e-3; a slow decay: "
+                        "poses keep moving while the field sharpens)")
     p.add_argument("--size", type=positive_int, default=32, help="procedural scene image size (default: 32)")
     p.add_argument("--views", type=positive_int, default=24, help="procedural scene training views (default: 24)")
     p.add_argument("--downscale", type=_downscale, default=1.0,
@@ -133,7 +138,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
     cfg = TrainConfig(steps=args.steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
                       lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
-                      lr_pose_end=min(1e-4, args.lr_pose),
+                      lr_pose_end=min(args.lr_pose_end, args.lr_pose),
                       progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()
     args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}
     out.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ def _mean_last(history: dict, n_steps: int) -> float:
     return sum(vals) / len(vals)
 
 
-def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: torch.Tensor, pose_model: str = "warp",
+def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: torch.Tensor, pose_model: str = "se3",
                   *, field_config: FieldConfig | None = None, warp_config: WarpConfig | None = None,
                   train_config: TrainConfig | None = None, device="auto", seed: int = 0, checkpoint_path=None,
                   resume=None, test_time_refine: int = 100, callbacks=(), extra: dict | None = None) -> PoseNerfResult:
