@@ -1,3 +1,5 @@
+import math
+
 import torch
 
 from rankfield.nerf.geometry import rigid_fit, se3_exp
@@ -62,9 +64,16 @@ def test_se3_refinement_and_fixed_interfaces():
     for kind in ("fixed", "se3", "warp"):
         m = make_pose_model(kind, init, WarpConfig(latent_dim=8, hidden=16))
         assert torch.allclose(m.poses(), init, atol=1e-5)
-    m = SE3Refinement(init)
+    m = SE3Refinement(init, side="camera")
     with torch.no_grad():
         m.xi[0] = torch.tensor([0.0, 0.0, 0.1, 0.0, 0.0, 0.0])
-    # w2c' = exp(xi) w2c: the camera rotates by -0.1 rad about its own z... its centre stays put (pure rotation)
+    # camera side, w2c' = exp(xi) w2c: the camera rotates about its own z; its centre stays put (pure rotation)
     assert torch.allclose(m.poses()[0, :, 3], init[0, :, 3], atol=1e-5)
     assert torch.allclose(m.poses()[1:], init[1:], atol=1e-6)
+    w = SE3Refinement(init)  # world side (BARF): w2c' = w2c exp(xi): the centre orbits the world z axis by -0.1 rad
+    with torch.no_grad():
+        w.xi[0] = torch.tensor([0.0, 0.0, 0.1, 0.0, 0.0, 0.0])
+    c, c0 = w.poses()[0, :, 3].double(), init[0, :, 3].double()
+    Rz = torch.tensor([[math.cos(0.1), math.sin(0.1), 0.0], [-math.sin(0.1), math.cos(0.1), 0.0], [0.0, 0.0, 1.0]],
+                      dtype=torch.float64)
+    assert torch.allclose(c, Rz @ c0, atol=1e-5)
