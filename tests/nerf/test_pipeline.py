@@ -59,7 +59,9 @@ def test_fixed_gt_poses_learn_the_scene(tiny_scene):
     cfg = TrainConfig(steps=150, rays_per_step=384, lr_field=3e-3, render=RenderConfig(n_samples=24), progress=False)
     res = fit_pose_nerf(train, test, train.poses, "fixed", field_config=FieldConfig(width=48, depth=2, n_frequencies=6,
                                                                                    dir_frequencies=2),
-                        train_config=cfg, device="cpu")
+                        train_config=cfg, device="cpu", pose_curve_every=50)
     assert res.metrics["rotation_deg"] < 0.05
+    curve = res.metrics["pose_curve"]
+    assert curve["step"] == [0, 50, 100, 150] and max(curve["rotation_deg"]) < 1e-6
     first = res.train.history["psnr"][0]  # the first log entry: mean MSE of steps 1-10
     assert res.metrics["train_psnr_last100"] > first + 2

@@ -62,13 +62,17 @@ def _mean_last(history: dict, n_steps: int) -> float:
 def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: torch.Tensor, pose_model: str = "se3",
                   *, field_config: FieldConfig | None = None, warp_config: WarpConfig | None = None,
                   train_config: TrainConfig | None = None, device="auto", seed: int = 0, checkpoint_path=None,
-                  resume=None, test_time_refine: int = 100, callbacks=(), extra: dict | None = None) -> PoseNerfResult:
+                  resume=None, test_time_refine: int = 100, callbacks=(), extra: dict | None = None,
+                  pose_curve_every: int = 0) -> PoseNerfResult:
     """Train a radiance field jointly with ``pose_model`` (``fixed``/``se3``/``warp``) from ``init_c2w``, then
     evaluate against ``train_scene_.poses`` (ground truth) and render ``test_scene`` at aligned poses.
 
     Test views follow BARF's protocol: their GT poses are mapped into the learned frame, then refined for
     ``test_time_refine`` photometric steps with the field frozen (default 100, BARF's; not for ``fixed``
-    poses); ``metrics["test_psnr_unrefined"]`` keeps the PSNR before that refinement."""
+    poses); ``metrics["test_psnr_unrefined"]`` keeps the PSNR before that refinement.
+
+    ``pose_curve_every=N`` records the pose errors against ``train_scene_.poses`` every ``N`` steps (a multiple of
+    the config's ``log_every``) in ``metrics["pose_curve"]`` (``step``, ``rotation_deg``, ``translation``)."""
     dev = resolve_device(device)
     if init_c2w.shape != train_scene_.poses.shape:
         raise InputError(f"initial poses {tuple(init_c2w.shape)} do not match the scene's {tuple(train_scene_.poses.shape)}")
@@ -84,8 +88,19 @@ def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: t
         field = RadianceField(field_config, device=dev)
         pm = POSE_MODELS.build(pose_model, init_c2w.to(dev), warp_config, seed=seed)
     init_err = pose_errors(init_c2w, train_scene_.poses)
+    curve = {"step": [0], "rotation_deg": [init_err["rotation_deg_mean"]], "translation": [init_err["translation_mean"]]}
+
+    def record_curve(trainer, record):
+        if pose_curve_every and trainer.step % pose_curve_every == 0:
+            e = pose_errors(trainer.modules["pose_model"].poses().cpu(), train_scene_.poses)
+            curve["step"].append(trainer.step)
+            curve["rotation_deg"].append(e["rotation_deg_mean"])
+            curve["translation"].append(e["translation_mean"])
+
+    if pose_curve_every and pose_curve_every % cfg.log_every:
+        raise InputError(f"pose_curve_every={pose_curve_every} must be a multiple of log_every={cfg.log_every}")
     result = train_scene(train_scene_, field, pm, cfg, checkpoint_path=checkpoint_path, resume=resume,
-                         callbacks=callbacks, extra=extra)
+                         callbacks=[*callbacks, record_curve], extra=extra)
     err = pose_errors(pm.poses().cpu(), train_scene_.poses)
     metrics = {"pose_model": pose_model, "steps": result.steps, "train_seconds": round(result.seconds, 2),
                "initial_rotation_deg": init_err["rotation_deg_mean"], "initial_translation": init_err["translation_mean"],
@@ -94,6 +109,8 @@ def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: t
                "translation": err["translation_mean"], "centre_distance": err["centre_distance_mean"],
                "alignment": err["alignment"],
                "train_psnr_last100": _mean_last(result.history, 100)}
+    if pose_curve_every:
+        metrics["pose_curve"] = curve
     views = None
     if test_scene is not None and len(test_scene) > 0:
         sim = None if pose_model == "fixed" else err["sim"]
