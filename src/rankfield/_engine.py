@@ -330,7 +330,6 @@ class Trainer:
             bar = tqdm(total=self.steps, initial=self.step, desc=self.desc, unit="step", leave=False,
                        dynamic_ncols=True)
         t_run = t_log = time.perf_counter()
-        start = self.step
         try:
             for step in range(self.step, self.steps):
                 out = self.step_fn(step)
@@ -360,8 +359,8 @@ class Trainer:
                                          if k in ("loss", "psnr") and isinstance(v, float)})
                 if want_ckpt:
                     self.save()
-                if self._stop:
-                    if self.checkpoint_path is not None and done != self.steps:
+                if self._stop and done != self.steps:  # (a Ctrl-C during the last step lets the run finish)
+                    if self.checkpoint_path is not None:
                         if not math.isfinite(float(loss.detach())):
                             raise TrainingDivergedError(f"loss became non-finite at step {done}")
                         self.save()
@@ -372,5 +371,4 @@ class Trainer:
             if use_signal:
                 signal.signal(signal.SIGINT, old_handler)
             self.seconds = time.perf_counter() - t_run
-        self.steps_done = self.steps - start
         return self.history

@@ -236,9 +236,7 @@ def main(argv: list[str] | None = None) -> int:
                 _write_config_quietly(args)
                 print(f"rankfield: interrupted after step {exc.step}; checkpoint saved to {exc.checkpoint} "
                       f"(continue with --resume {exc.checkpoint})", file=sys.stderr)
-            else:
-                if guard is not None:
-                    guard.rollback()
+            else:  # a second Ctrl-C, or one outside training: files already written are complete (atomic)
                 print("rankfield: interrupted", file=sys.stderr)
             return 130
 
