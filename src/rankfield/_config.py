@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
+import types
 import typing
 from typing import Any, Literal, get_args, get_origin
 
@@ -42,7 +43,7 @@ def _literal_choices(tp) -> tuple | None:
     """The allowed values of a ``Literal[...]`` (or ``Literal[...] | None``) annotation, else ``None``."""
     if get_origin(tp) is Literal:
         return get_args(tp)
-    if get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if get_origin(tp) in (typing.Union, types.UnionType):
         out = []
         for a in get_args(tp):
             if a is type(None):

@@ -44,20 +44,28 @@ def check_seed(seed) -> int:
     return int(seed)
 
 
+@contextlib.contextmanager
 def fork_rng(seed: int, device: torch.device | None = None):
-    """A context in which torch's global RNG is seeded with ``seed``; the caller's RNG state is restored
-    afterwards (no global side effect). Used to build modules whose init draws from the global RNG."""
-    import contextlib
+    """A context in which torch's default generators (the CPU one, and the one of ``device`` when it is a CUDA
+    device) start from ``seed``; their states are restored afterwards, so the caller's RNG is untouched. Used to
+    build modules whose init draws from the default generators; no other device's generator is touched.
 
-    devices = [device] if device is not None and torch.device(device).type == "cuda" else []
-
-    @contextlib.contextmanager
-    def ctx():
-        with torch.random.fork_rng(devices=devices):
-            if devices:
-                torch.manual_seed(check_seed(seed))
-            else:
-                torch.default_generator.manual_seed(check_seed(seed))
-            yield
-
-    return ctx()
+    Example:
+        >>> before = torch.get_rng_state()
+        >>> with fork_rng(3):
+        ...     a = torch.rand(2)
+        >>> with fork_rng(3):
+        ...     b = torch.rand(2)
+        >>> torch.equal(a, b), torch.equal(torch.get_rng_state(), before)
+        (True, True)
+    """
+    seed = check_seed(seed)
+    dev = torch.device(device) if device is not None else None
+    cuda_index = None
+    if dev is not None and dev.type == "cuda":
+        cuda_index = dev.index if dev.index is not None else torch.cuda.current_device()
+    with torch.random.fork_rng(devices=[cuda_index] if cuda_index is not None else []):
+        torch.default_generator.manual_seed(seed)
+        if cuda_index is not None:
+            torch.cuda.default_generators[cuda_index].manual_seed(seed)
+        yield

@@ -361,9 +361,7 @@ class Trainer:
                     self.save()
                 if self._stop and done != self.steps:  # (a Ctrl-C during the last step lets the run finish)
                     if self.checkpoint_path is not None:
-                        if not math.isfinite(float(loss.detach())):
-                            raise TrainingDivergedError(f"loss became non-finite at step {done}")
-                        self.save()
+                        self.save()  # refuses a non-finite loss or parameters, like every checkpoint
                     raise TrainingInterrupted(done, str(self.checkpoint_path) if self.checkpoint_path else None)
         finally:
             if bar is not None:

@@ -313,7 +313,8 @@ def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: F
             diff = sorted(k for k in set(stored_model) | set(model_dict) if stored_model.get(k) != model_dict.get(k))
             raise InputError(f"{resume}: a checkpoint of another model (differs in {', '.join(diff)})")
         stored = ck.get("config") or {}
-        diff = [k for k in _RUN_DEFINING if k in stored and _norm(stored[k]) != _norm(config.to_dict()[k])]
+        current = config.to_dict()  # plain data like the stored one (tuples as lists)
+        diff = [k for k in _RUN_DEFINING if k in stored and stored[k] != current[k]]
         if diff:
             shown = ", ".join(f"{k}={stored[k]!r}" for k in diff)
             raise InputError(f"{resume}: the checkpoint's run has {shown}; resume with the same settings")
@@ -324,10 +325,6 @@ def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: F
     result.metrics["train_time_s"] = trainer.seconds
     result.metrics["steps_per_s"] = (config.steps - start) / max(trainer.seconds, 1e-9)
     return result
-
-
-def _norm(v):
-    return list(v) if isinstance(v, tuple) else v
 
 
 def _default_model(in_features: int, out_features: int, **overrides) -> CoordinateMLP:
