@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= outputs
 
-.PHONY: demo test test-all bench bench-inr bench-nerf bench-sindy clean
+.PHONY: demo test test-all bench bench-inr bench-nerf bench-sindy bench-many bench-gpu clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/rankfield fit-image --out $(OUT)/fit-image
+	$(VENV)/bin/rankfield fit-images --out $(OUT)/fit-images
 	$(VENV)/bin/rankfield fit-scene --out $(OUT)/fit-scene
 	$(VENV)/bin/rankfield discover --out $(OUT)/discover
 	@echo "demo outputs are in $(OUT)/"
@@ -26,8 +27,8 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -m "" 
 
-# all three benchmarks, one after the other (each writes its own section of docs/benchmarks.md)
-bench: bench-inr bench-nerf bench-sindy
+# the CPU benchmarks, one after the other (each writes its own section of docs/benchmarks.md)
+bench: bench-inr bench-nerf bench-sindy bench-many
 
 bench-inr: $(STAMP)
 	$(PY) benchmarks/inr_images.py
@@ -37,6 +38,14 @@ bench-nerf: $(STAMP)
 
 bench-sindy: $(STAMP)
 	$(PY) benchmarks/sindy_noise.py
+
+bench-many: $(STAMP)
+	$(PY) benchmarks/fit_many.py
+
+# every GPU figure in one command (~20 min on one H100); without CUDA it says so in one line and exits.
+# On a GPU machine install a CUDA build of torch into .venv first (the stamp installs the CPU wheel).
+bench-gpu: $(STAMP)
+	$(PY) benchmarks/gpu_suite.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build src/*.egg-info

@@ -187,7 +187,32 @@ CASES = [
                                                                       b'{"speed": 3}}', "c.json"),
                                          "--out", str(t / "o")], "unknown option"),
     ("no-command-option", lambda t: ["fit-image", "--bogus"], "unrecognized"),
+    # fit-images
+    ("images-missing-folder", lambda t: ["fit-images", str(t / "nope"), "--out", str(t / "o")], "does not exist"),
+    ("images-file-not-folder", lambda t: ["fit-images", _csv(t, b"x", "a.png"), "--out", str(t / "o")], "is a file"),
+    ("images-empty-folder", lambda t: ["fit-images", _folder(t, {}), "--out", str(t / "o")], "no image files"),
+    ("images-same-stem", lambda t: ["fit-images", _folder(t, {"a.npy": 1, "a.png": b"x"}), "--out", str(t / "o")],
+     "several files are named 'a'"),
+    ("images-not-image", lambda t: ["fit-images", _folder(t, {"b.png": b"hello"}), "--out", str(t / "o")],
+     "cannot be read"),
+    ("images-batchnorm", lambda t: ["fit-images", _folder(t, {"a.npy": 1}), "--batchnorm", "--size", "4",
+                                    "--out", str(t / "o")], "--batchnorm"),
+    ("images-wire", lambda t: ["fit-images", _folder(t, {"a.npy": 1}), "--activation", "wire", "--size", "4",
+                               "--out", str(t / "o")], "wire"),
+    ("images-resume", lambda t: ["fit-images", "--resume", "x.pt"], "unrecognized"),
 ]
+
+
+def _folder(tmp, files: dict):
+    """A folder of files: an int value writes a small .npy image, bytes are written as they are."""
+    d = tmp / "imgs"
+    d.mkdir(exist_ok=True)
+    for name, content in files.items():
+        if isinstance(content, int):
+            np.save(d / name, np.random.default_rng(0).random((6, 5, 3)).astype(np.float32))
+        else:
+            (d / name).write_bytes(content)
+    return str(d)
 
 
 def _torch_file(tmp):

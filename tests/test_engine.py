@@ -265,3 +265,30 @@ def test_all_loops_run_on_the_engine(monkeypatch):
     fit_pose_nerf(tr, te, perturb_poses_barf(tr.poses, 0.05), "se3", field_config=FieldConfig(width=8, depth=1),
                   train_config=TrainConfig(steps=2, rays_per_step=16, progress=False), test_time_refine=2)
     assert set(kinds) == {"inr.fit", "dynamics.rktv", "nerf.planar", "nerf.train_scene", "nerf.refine_test_poses"}
+
+
+def test_request_stop_ends_the_run_and_vector_values_are_logged_per_element(tmp_path):
+    import torch as _t
+    from rankfield._engine import Optim, Trainer
+    w = _t.nn.Parameter(_t.zeros(3))
+    target = _t.tensor([1.0, 2.0, 3.0])
+
+    def step_fn(step):
+        each = (w - target) ** 2
+        return {"loss": each.sum(), "each": each}
+
+    def stop_after_40(trainer, record):
+        if record["step"] >= 40:
+            trainer.request_stop()
+
+    m = _t.nn.Module()
+    m.w = w
+    tr = Trainer(step_fn, {"m": m}, {"o": Optim(_t.optim.SGD([w], lr=0.1))}, 100, kind="t", log_every=20,
+                 progress=False, callbacks=[stop_after_40], checkpoint_path=tmp_path / "ck.pt")
+    hist = tr.run()
+    assert tr.step == 40 and hist["step"] == [20, 40]
+    assert len(hist["each"][-1]) == 3  # one value per element, interval means
+    expected = ((target * 0.8 ** _t.arange(20, 40)[:, None]) ** 2).mean(0)  # steps 20..39; SGD: w - t shrinks by 0.8 a step
+    assert hist["each"][-1] == pytest.approx(expected.tolist(), rel=1e-4)
+    from rankfield._engine import load_checkpoint
+    assert load_checkpoint(tmp_path / "ck.pt")["step"] == 40  # the stop wrote a final checkpoint

@@ -16,7 +16,12 @@ A loop is a ``step_fn(step) -> {"loss": tensor, other: tensor, ...}`` that does 
   partial log interval are part of the checkpoint;
 * Ctrl-C: the step in flight finishes, a checkpoint of it is written, :class:`TrainingInterrupted` is
   raised (a ``KeyboardInterrupt`` naming the checkpoint);
-* a tqdm progress bar and callbacks (``callback(trainer, record)`` at every log step).
+* a tqdm progress bar and callbacks (``callback(trainer, record)`` at every log step); a callback may
+  end the run early with :meth:`Trainer.request_stop` (e.g. a target reached);
+* data parallelism under ``torch.distributed`` (``torchrun``): when a process group with more than one
+  process is initialized, every step's gradients are averaged over the processes (one all-reduce of all
+  gradients), the logged values are averaged likewise, and only rank 0 shows a progress bar and writes
+  checkpoints. The loop's ``step_fn`` takes its share of the data (see :func:`process_share`).
 
 Example:
     >>> import torch
@@ -49,7 +54,7 @@ from torch import nn
 from rankfield.errors import InputError, TrainingDivergedError
 
 __all__ = ["Optim", "Trainer", "TrainingInterrupted", "lr_lambda", "save_checkpoint", "load_checkpoint",
-           "CHECKPOINT_FORMAT"]
+           "CHECKPOINT_FORMAT", "distributed_rank_world", "process_share"]
 
 CHECKPOINT_FORMAT = "rankfield-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -63,6 +68,56 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.step, self.checkpoint = step, checkpoint
         where = f"; checkpoint of step {step} saved to {checkpoint}" if checkpoint else " (no checkpoint path was set)"
         super().__init__(f"interrupted after step {step}{where}")
+
+
+def distributed_rank_world() -> tuple[int, int]:
+    """``(rank, world_size)`` of the initialized ``torch.distributed`` process group, else ``(0, 1)``.
+
+    Example:
+        >>> distributed_rank_world()
+        (0, 1)
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def process_share(n: int) -> tuple[slice, float]:
+    """This process's share of ``n`` items under data parallelism: ``(slice, weight)``.
+
+    Process ``r`` of ``w`` takes the contiguous block ``r``; a loss that is a mean over the share is
+    multiplied by ``weight = w * len(share) / n`` so that the engine's average over processes equals
+    the mean over all ``n`` items exactly, whatever the remainder.
+
+    Example:
+        >>> process_share(10)
+        (slice(0, 10, None), 1.0)
+    """
+    rank, world = distributed_rank_world()
+    if world == 1:
+        return slice(0, n), 1.0
+    bounds = [n * r // world for r in range(world + 1)]
+    lo, hi = bounds[rank], bounds[rank + 1]
+    if hi <= lo:
+        raise InputError(f"{n} items cannot be shared among {world} processes; use fewer processes")
+    return slice(lo, hi), world * (hi - lo) / n
+
+
+def _allreduce_mean_(tensors: list[torch.Tensor], world: int) -> None:
+    """Average ``tensors`` in place over the processes with one all-reduce of their concatenation."""
+    import torch.distributed as dist
+    if not tensors:
+        return
+    flat = torch.cat([t.reshape(-1).to(torch.float64 if t.dtype == torch.float64 else torch.float32)
+                      for t in tensors])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for t in tensors:
+        k = t.numel()
+        t.copy_(flat[offset:offset + k].view_as(t).to(t.dtype))
+        offset += k
 
 
 def lr_lambda(schedule: str, steps: int, end_ratio: float) -> Callable[[int], float]:
@@ -194,13 +249,16 @@ class Trainer:
         schedule_steps: the length the LR schedules were built for (default ``steps``). A resumed run may
             ask for more steps than it was planned for: its schedules keep their original length (the LR
             then stays at its final value) instead of being stretched.
+        data_parallel: under ``torch.distributed``, average gradients and logged values over the
+            processes (default). ``False`` when the processes train different things (e.g. ``fit_many``
+            gives each process its own signals): no communication at all.
     """
 
     def __init__(self, step_fn, modules: dict[str, nn.Module], optims: dict[str, Optim], steps: int, *,
                  kind: str, config: dict | None = None, log_every: int = 25, progress: bool = True,
                  desc: str = "train", checkpoint_path=None, checkpoint_every: int = 0,
                  generators: dict[str, torch.Generator] | None = None, callbacks=(), log_fn=None,
-                 extra: dict | None = None, schedule_steps: int | None = None):
+                 extra: dict | None = None, schedule_steps: int | None = None, data_parallel: bool = True):
         if int(steps) < 1:
             raise InputError(f"steps must be >= 1, got {steps}")
         if int(log_every) < 1:
@@ -221,11 +279,23 @@ class Trainer:
         self._sums: dict[str, torch.Tensor] = {}
         self._count = 0
         self._stop = False
+        self._finish = False
+        self.rank, self.world = distributed_rank_world()
+        self.sync = data_parallel and self.world > 1
+
+    def request_stop(self) -> None:
+        """End the run after the current step (from a callback): a final checkpoint is written (when a
+        path is set) and :meth:`run` returns normally; ``step`` tells where it stopped."""
+        self._finish = True
 
     # -- checkpoints ----------------------------------------------------------------------------------
     def save(self, path=None) -> Path:
-        """Checkpoint the current state (finite parameters only) to ``path`` or ``checkpoint_path``."""
+        """Checkpoint the current state (finite parameters only) to ``path`` or ``checkpoint_path``.
+
+        Under data parallelism only rank 0 writes (the state is the same on every process)."""
         path = Path(path or self.checkpoint_path)
+        if self.rank != 0:
+            return path
         last = f"; the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else ""
         if "loss" in self._sums and not math.isfinite(float(self._sums["loss"])):
             raise TrainingDivergedError(f"loss became non-finite by step {self.step}; not checkpointed{last}")
@@ -298,9 +368,14 @@ class Trainer:
         self._stop = True
 
     def _log(self, done: int, t_start: float) -> dict:
-        values = {k: float(v / max(self._count, 1)) for k, v in self._sums.items()}  # the one host sync
+        if self.sync:  # the logged values are the average over the processes
+            _allreduce_mean_(list(self._sums.values()), self.world)
+        values = {k: (v / max(self._count, 1)) for k, v in self._sums.items()}
+        values = {k: (float(v) if v.numel() == 1 else v.cpu().tolist()) for k, v in values.items()}  # the host sync
         self._sums, self._count = {}, 0
         loss = values.get("loss", 0.0)
+        if not isinstance(loss, float):
+            loss = float(sum(loss))
         if not math.isfinite(loss):
             where = f"; the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else \
                 " (no checkpoint was written)"
@@ -325,7 +400,8 @@ class Trainer:
         old_handler = signal.signal(signal.SIGINT, self._on_sigint) if use_signal else None
         self._stop = False
         bar = None
-        if self.progress:
+        self._finish = False
+        if self.progress and self.rank == 0:
             from tqdm.auto import tqdm
             bar = tqdm(total=self.steps, initial=self.step, desc=self.desc, unit="step", leave=False,
                        dynamic_ncols=True)
@@ -338,6 +414,9 @@ class Trainer:
                 for o in self.optims.values():
                     o.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if self.sync:
+                    _allreduce_mean_([p.grad for o in active for g in o.optimizer.param_groups
+                                      for p in g["params"] if p.grad is not None], self.world)
                 for o in active:
                     o.optimizer.step()
                     if o.scheduler is not None:
@@ -351,12 +430,19 @@ class Trainer:
                     bar.update(1)
                 want_ckpt = self.checkpoint_path is not None and (
                     done == self.steps or (self.checkpoint_every and done % self.checkpoint_every == 0))
+                if self._finish and done % self.log_every != 0 and done != self.steps:
+                    self._log(done, t_log)  # a stop requested outside a log step: log the partial interval
+                    t_log = time.perf_counter()
                 if done % self.log_every == 0 or done == self.steps:
                     record = self._log(done, t_log)
                     t_log = time.perf_counter()
                     if bar is not None:
                         bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()
                                          if k in ("loss", "psnr") and isinstance(v, float)})
+                if self._finish:
+                    if self.checkpoint_path is not None:
+                        self.save()
+                    break
                 if want_ckpt:
                     self.save()
                 if self._stop and done != self.steps:  # (a Ctrl-C during the last step lets the run finish)

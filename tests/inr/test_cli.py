@@ -17,6 +17,36 @@ def test_fit_image_cli_writes_outputs(tmp_path, capsys):
     assert str(out) in capsys.readouterr().out
 
 
+def test_fit_images_cli_fits_a_folder_like_fit_image(tmp_path, capsys):
+    import imageio.v3 as iio
+    import torch
+
+    from rankfield.inr import CoordinateMLP, FitConfig, MLPConfig, fit_image
+    from rankfield.inr.data import resize_image
+
+    rng = np.random.default_rng(4)
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    iio.imwrite(folder / "rgb.png", (rng.random((20, 30, 3)) * 255).astype(np.uint8))  # cropped to 20x20
+    iio.imwrite(folder / "gray.png", (rng.random((16, 16)) * 255).astype(np.uint8))  # gray -> 3 channels
+    np.save(folder / "rgba.npy", rng.random((16, 16, 4)).astype(np.float32))  # alpha dropped
+    (folder / "notes.txt").write_text("skipped")
+    out = tmp_path / "out"
+    assert main(["fit-images", str(folder), "--size", "8", "--steps", "30", "--width", "16", "--out", str(out),
+                 "--no-progress", "--device", "cpu"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [r["name"] for r in metrics["per_image"]] == ["gray", "rgb", "rgba"]
+    assert sorted(p.name for p in (out / "reconstructions").iterdir()) == ["gray.png", "rgb.png", "rgba.png"]
+    for name in ("grid.png", "summary.md", "config.json"):
+        assert (out / name).exists()
+    # the rgb image alone through the library gives the same PSNR
+    img = torch.as_tensor(iio.imread(folder / "rgb.png")[:, 5:25].astype(np.float32) / 255)
+    alone = fit_image(resize_image(img, (8, 8)), CoordinateMLP(MLPConfig(activation="sine", width=16, out_features=3)),
+                      FitConfig(steps=30, progress=False))
+    assert metrics["per_image"][1]["psnr"] == __import__("pytest").approx(alone.metrics["psnr"], abs=1e-3)
+    assert "mean PSNR" in capsys.readouterr().out
+
+
 def test_fit_signal_cli(tmp_path):
     sig = tmp_path / "s.csv"
     np.savetxt(sig, np.sin(np.linspace(0, 6, 200))[:, None], delimiter=",")

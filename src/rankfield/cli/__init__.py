@@ -11,7 +11,10 @@ common to every subcommand lives here, once:
 * ``--config FILE`` reruns a command from the ``config.json`` written next to its outputs (options
   given on the command line win);
 * ``--resume CHECKPOINT`` takes the run's stored options; options given explicitly must match them;
-* third-party warnings are not printed (the console shows rankfield's own lines only).
+* third-party warnings are not printed (the console shows rankfield's own lines only);
+* under ``torchrun`` (``WORLD_SIZE`` > 1) the command joins the process group (NCCL on CUDA, gloo on
+  CPU), the training engine averages gradients over the processes, and only rank 0 prints and writes
+  ``--out``: the other ranks run the same command into a private temporary folder that is removed.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     Example:
         >>> sorted(build_parser()._rankfield_commands)
-        ['discover', 'fit-image', 'fit-scene', 'fit-signal']
+        ['discover', 'fit-image', 'fit-images', 'fit-scene', 'fit-signal']
     """
     parser = _Parser(prog="rankfield", description="Neural fields: fit images/signals/shapes, scenes with "
                      "unknown poses, and discover equations from noisy trajectories.")
@@ -185,6 +188,45 @@ def _write_config(args) -> None:
     atomic_write(out / "config.json", json.dumps(data, indent=2, default=str) + "\n")
 
 
+def _distributed_setup(args):
+    """Join the ``torchrun`` process group when ``WORLD_SIZE`` > 1; returns this process's rank (0 alone).
+
+    Ranks other than 0 get a private temporary ``--out`` (removed at the end) and a silent stdout."""
+    world = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    if world <= 1:
+        return 0
+    import tempfile
+
+    import torch
+    import torch.distributed as dist
+
+    use_cuda = torch.cuda.is_available() and str(getattr(args, "device", "auto")) != "cpu"
+    if use_cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_cuda else "gloo")
+    rank = dist.get_rank()
+    if rank != 0:
+        args.out = tempfile.mkdtemp(prefix=f"rankfield-rank{rank}-")
+        args._private_out = args.out
+        args.no_progress = True
+        _silence_stdout()
+    return rank
+
+
+def _distributed_teardown(args) -> None:
+    """Remove a rank's private output folder and leave the process group."""
+    private = getattr(args, "_private_out", None)
+    if private:
+        shutil.rmtree(private, ignore_errors=True)
+    try:
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    except Exception:  # noqa: BLE001 - tearing down after an error must not raise another
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``rankfield`` command line; returns the exit code.
 
@@ -207,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         guard = None
         try:
+            _distributed_setup(args)
             sub = parser._rankfield_commands[args.command]
             args._explicit = _explicit_options(sub, argv, args)
             if getattr(args, "config", None):
@@ -239,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
             else:  # a second Ctrl-C, or one outside training: files already written are complete (atomic)
                 print("rankfield: interrupted", file=sys.stderr)
             return 130
+        finally:
+            if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+                _distributed_teardown(args)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -1,4 +1,4 @@
-"""``rankfield fit-image`` and ``rankfield fit-signal``."""
+"""``rankfield fit-image``, ``rankfield fit-images`` and ``rankfield fit-signal``."""
 
 from __future__ import annotations
 
@@ -34,16 +34,18 @@ def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, 
     g.add_argument("--batchnorm", action="store_true", help="BatchNorm after every hidden linear layer")
 
 
-def _add_train_options(p: argparse.ArgumentParser, steps: int, lr: float) -> None:
+def _add_train_options(p: argparse.ArgumentParser, steps: int, lr: float, single: bool = True) -> None:
     from rankfield._config import choices_of
     from rankfield.inr import FitConfig
 
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=positive_int, default=steps, help=f"optimizer steps (default: {steps})")
     g.add_argument("--lr", type=positive_float, default=lr, help=f"peak learning rate (default: {lr})")
+    g.add_argument("--batch-size", type=positive_int, default=None, help="samples per step (default: full batch)")
+    if not single:  # fit-images: Adam, full precision, no checkpoints
+        return
     g.add_argument("--optimizer", default="adam", choices=choices_of(FitConfig, "optimizer"),
                    help="optimizer (default: adam)")
-    g.add_argument("--batch-size", type=positive_int, default=None, help="samples per step (default: full batch)")
     g.add_argument("--amp", action="store_true",
                    help="bf16 autocast on CUDA for training and evaluation (default: off, full precision)")
     g.add_argument("--compile", action="store_true", help="torch.compile the model")
@@ -67,6 +69,27 @@ def register(sub) -> None:
     add_common_options(p, "outputs/fit-image")
     p.set_defaults(func=run_fit_image)
 
+    m = sub.add_parser("fit-images", help="fit one coordinate MLP per image for a folder of images, all at once",
+                       description="Fit one coordinate MLP to every image of a folder in lock-step (stacked networks, "
+                                   "torch.func.vmap; the same result as fitting each image alone). Images are "
+                                   "centre-cropped to squares and resized to --size. Writes reconstructions/<name>.png, "
+                                   "grid.png (targets above reconstructions), metrics.json (per image and summary), "
+                                   "summary.md and config.json into --out. With no FOLDER, fits five photographs "
+                                   "bundled with scikit-image.")
+    m.add_argument("folder", nargs="?", default=None,
+                   help="folder of images (png/jpg/jpeg/tif/tiff/bmp/npy; other files are skipped)")
+    m.add_argument("--size", type=positive_int, default=64, help="side of the square images (default: 64)")
+    m.add_argument("--holdout", action="store_true",
+                   help="train on the every-other-pixel grid and report PSNR on the held-out pixels")
+    m.add_argument("--chunk-size", type=positive_int, default=None,
+                   help="images trained together (default: as many as fit a memory budget)")
+    m.add_argument("--target-psnr", type=positive_float, default=None,
+                   help="stop each image's network once its training PSNR reaches this (dB)")
+    _add_model_options(m, "sine", 64, 3)
+    _add_train_options(m, 300, 1e-3, single=False)
+    add_common_options(m, "outputs/fit-images")
+    m.set_defaults(func=run_fit_images)
+
     q = sub.add_parser("fit-signal", help="fit a coordinate MLP to a 1-D signal",
                        description="Fit a coordinate MLP to a 1-D signal (.npy, .csv/.txt columns, .wav) and write "
                                    "a plot of the fit, a PSNR curve, metrics.json, config.json and a checkpoint into "
@@ -86,13 +109,19 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
     resolve_device(args.device)  # fail on an unavailable device before anything is written
     if args.rank is not None and args.linear not in ("lowrank", "sine_lowrank"):
         raise InputError(f"--rank is used by --linear lowrank or sine_lowrank, not by --linear {args.linear}")
+    if getattr(args, "batchnorm", False) and args.command == "fit-images":
+        raise InputError("--batchnorm is not supported by fit-images (BatchNorm statistics are per-network state)")
+    if args.command == "fit-images" and args.activation == "wire":
+        raise InputError("--activation wire is not supported by fit-images (complex weights); use fit-image")
     mlp = MLPConfig(in_features=in_features, out_features=out_features, activation=args.activation,
                     init=args.init, encoding=None if args.encoding == "none" else args.encoding,
                     linear=args.linear, rank=args.rank, width=args.width, depth=args.depth, omega0=args.omega0,
                     batchnorm=args.batchnorm, seed=args.seed).validate()
-    cfg = FitConfig(steps=args.steps, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
-                    device=args.device, amp=args.amp, compile=args.compile, progress=not args.no_progress,
-                    checkpoint_path=str(out / "checkpoint.pt"), seed=args.seed).validate()
+    single = args.command != "fit-images"
+    cfg = FitConfig(steps=args.steps, lr=args.lr, batch_size=args.batch_size, device=args.device,
+                    progress=not args.no_progress, seed=args.seed,
+                    **(dict(optimizer=args.optimizer, amp=args.amp, compile=args.compile,
+                            checkpoint_path=str(out / "checkpoint.pt")) if single else {})).validate()
     args._configs = {"model": mlp.to_dict(), "fit": {k: v for k, v in cfg.to_dict().items() if k != "checkpoint_path"}}
     return CoordinateMLP(mlp), cfg
 
@@ -140,6 +169,96 @@ def run_fit_image(args) -> int:
     print(line + f" ({res.metrics['steps_per_s']:.1f} steps/s)")
     print(f"wrote target.png, reconstruction.png, comparison.png, error_map.png, psnr_curve.png, metrics.json, "
           f"config.json, checkpoint.pt to {out}/")
+    return 0
+
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".npy")
+_BUNDLED = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")
+
+
+def _square(img, size: int):
+    from rankfield.inr.data import resize_image
+
+    H, W = img.shape[:2]
+    s = min(H, W)
+    top, left = (H - s) // 2, (W - s) // 2
+    return resize_image(img[top:top + s, left:left + s], (size, size))
+
+
+def _load_folder(folder, size: int):
+    """``(names, images (N, size, size, C))`` from a folder: centre-cropped squares, one channel count."""
+    import torch
+
+    from rankfield.inr.data import _to_float_image, load_image
+
+    if folder is None:
+        from skimage import data
+
+        names = list(_BUNDLED)
+        images = [_square(_to_float_image(getattr(data, n)(), f"skimage {n}"), size) for n in names]
+    else:
+        root = Path(folder)
+        if not root.exists():
+            raise InputError(f"folder {root} does not exist")
+        if not root.is_dir():
+            raise InputError(f"{root} is a file; fit-images takes a folder of images (fit-image takes one file)")
+        files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
+        if not files:
+            raise InputError(f"{root} holds no image files ({', '.join(_IMAGE_SUFFIXES)})")
+        names = [p.stem for p in files]
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})[0]
+            raise InputError(f"{root}: several files are named {dup!r} (with different extensions); rename one")
+        images = [_square(load_image(p), size) for p in files]
+    channels = max(im.shape[-1] for im in images)
+    if channels == 4 or channels == 2:  # alpha is not fitted
+        channels -= 1
+        images = [im[..., :channels] if im.shape[-1] > channels else im for im in images]
+    images = [im.expand(-1, -1, channels) if im.shape[-1] == 1 else im[..., :channels] for im in images]
+    return names, torch.stack(images)
+
+
+def run_fit_images(args) -> int:
+    from rankfield.inr import CoordinateMLP, fit_images
+    from rankfield.inr.plotting import save_image, save_image_grid
+
+    names, images = _load_folder(args.folder, args.size)
+    out = Path(args.out)
+    model, cfg = _model_and_config(args, 2, images.shape[-1], out)  # validate before writing anything
+    source = "scikit-image's bundled photographs" if args.folder is None else args.folder
+    print(f"fitting {len(names)} images from {source} ({args.size}x{args.size}, {images.shape[-1]} channel(s)) with "
+          f"one {_describe(args)} {args.width}x{args.depth} each ({model.num_parameters()} parameters), "
+          f"{args.steps} steps, all at once")
+    res = fit_images(images, model.config, cfg, holdout=args.holdout, chunk_size=args.chunk_size,
+                     target_psnr=args.target_psnr)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "reconstructions").mkdir(exist_ok=True)
+    for name, pred in zip(names, res.predictions):
+        save_image(out / "reconstructions" / f"{name}.png", pred)
+    titles = [(name, f"{m['psnr']:.1f} dB") for name, m in zip(names, res.metrics)]
+    save_image_grid(out / "grid.png", images, res.predictions, titles)
+    keys = ["psnr", "ssim"] + (["psnr_heldout"] if args.holdout else []) + ["steps"]
+    per_image = [{"name": n, **{k: m[k] for k in keys}} for n, m in zip(names, res.metrics)]
+    psnrs = sorted(m["psnr"] for m in res.metrics)
+    summary = {"images": len(names), "psnr_mean": sum(psnrs) / len(psnrs), "psnr_median": psnrs[len(psnrs) // 2],
+               "psnr_min": psnrs[0], "seconds": res.seconds}
+    atomic_write(out / "metrics.json", json.dumps({"source": str(source), "size": args.size,
+                                                   "model": model.config.to_dict(), "per_image": per_image,
+                                                   "summary": summary}, indent=2))
+    header = "| image | " + " | ".join(keys) + " |"
+    rows = [header, "|" + "---|" * (len(keys) + 1)]
+    for r in per_image:
+        rows.append(f"| {r['name']} | " + " | ".join(f"{r[k]:.4f}" if k == "ssim" else
+                                                     f"{r[k]:.2f}" if isinstance(r[k], float) else str(r[k])
+                                                     for k in keys) + " |")
+    table = "\n".join(rows)
+    atomic_write(out / "summary.md", f"# fit-images: {len(names)} images from {source}\n\n{table}\n\n"
+                                     f"mean PSNR {summary['psnr_mean']:.2f} dB, median {summary['psnr_median']:.2f} dB, "
+                                     f"training {res.seconds:.1f} s\n")
+    print(table)
+    print(f"mean PSNR {summary['psnr_mean']:.2f} dB (median {summary['psnr_median']:.2f}, min {summary['psnr_min']:.2f}); "
+          f"{res.seconds:.1f} s of training")
+    print(f"wrote reconstructions/ ({len(names)} PNGs), grid.png, metrics.json, summary.md, config.json to {out}/")
     return 0
 
 

@@ -9,7 +9,8 @@ Public API: encodings (:class:`PositionalEncoding`, :class:`FourierFeatures`, :c
 activations (:class:`Sine`, :class:`Finer`, :class:`Gauss`, :class:`Wire`), layers
 (:class:`ConditionedLinear`, :class:`LowRankLinear`, :class:`SineLowRankLinear`),
 :func:`rank_expanding_init_`, :class:`MLPConfig` / :class:`CoordinateMLP`, diagnostics, fitting
-(:func:`fit`, :func:`fit_image`, :func:`fit_signal`, :func:`fit_occupancy`) and metrics.
+(:func:`fit`, :func:`fit_image`, :func:`fit_signal`, :func:`fit_occupancy`; many networks at once:
+:func:`fit_many`, :func:`fit_images`) and metrics.
 """
 
 from rankfield.inr.activations import Finer, Gauss, Sine, Wire, make_activation, siren_init_
@@ -20,6 +21,7 @@ from rankfield.inr.init import rank_expanding_init_
 from rankfield.inr.layers import ConditionedLinear, LowRankLinear, SineLowRankLinear, make_linear
 from rankfield.inr.data import chirp, default_image, grid_coordinates, image_coordinates, load_image, load_signal, shape_occupancy
 from rankfield.inr.fitting import FitConfig, FitResult, fit, fit_image, fit_occupancy, fit_signal, load_model, predict
+from rankfield.inr.many import ManyFitResult, fit_images, fit_many
 from rankfield.inr.metrics import iou, psnr, ssim
 from rankfield.inr.mlp import CoordinateMLP, MLPConfig
 
@@ -31,6 +33,7 @@ __all__ = [
     "stable_rank", "effective_rank", "numerical_rank", "condition_number", "rank_report",
     "layer_features", "ntk_spectrum",
     "FitConfig", "FitResult", "fit", "fit_image", "fit_signal", "fit_occupancy", "predict", "load_model",
+    "ManyFitResult", "fit_many", "fit_images",
     "load_image", "default_image", "load_signal", "chirp", "grid_coordinates", "image_coordinates", "shape_occupancy",
     "psnr", "ssim", "iou",
 ]

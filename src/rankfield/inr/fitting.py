@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from rankfield._config import Config
 from rankfield._device import autocast_context, check_seed, resolve_device
-from rankfield._engine import Optim, Trainer, load_checkpoint
+from rankfield._engine import Optim, Trainer, load_checkpoint, process_share
 from rankfield._io import check_memory
 from rankfield.errors import InputError
 from rankfield.inr.data import check_finite, grid_coordinates, image_coordinates, shape_occupancy
@@ -243,6 +243,10 @@ def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: F
         callbacks: ``callback(trainer, record)`` at every log step (see :mod:`rankfield._engine`).
         extra: plain data stored in the checkpoints (e.g. the command line that started the run).
 
+    Under ``torchrun`` (an initialized ``torch.distributed`` process group) the samples of every step
+    are split among the processes and the gradients averaged: the result matches one process with the
+    same batch (tested with two CPU processes).
+
     ``history`` has ``step``, ``loss``, ``psnr`` (from the training MSE, targets in ``[0, 1]``), ``lr``,
     ``time``. A NaN/Inf loss raises :class:`TrainingDivergedError`; the last checkpoint on disk is the last
     good one. Ctrl-C raises ``TrainingInterrupted`` after checkpointing the last finished step.
@@ -284,17 +288,24 @@ def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: F
     mlp_config = getattr(model, "config", None)
     model_dict = mlp_config.to_dict() if isinstance(mlp_config, MLPConfig) else None
 
+    # under torch.distributed (torchrun) each process takes its share of every batch; the engine averages
+    # the gradients, and the share's weight makes that average the loss of the whole batch
+    share, weight = process_share(n if full_batch else config.batch_size)
+    if full_batch and share != slice(0, n):
+        coords, targets = coords[share], targets[share]
+
     def step_fn(step: int) -> dict:
         if set_progress is not None:
             set_progress(min(1.0, step / schedule_steps))
         if full_batch:
             x, y = coords, targets
         else:
-            idx = torch.randint(0, n, (config.batch_size,), device=device, generator=gen)
+            idx = torch.randint(0, n, (config.batch_size,), device=device, generator=gen)[share]
             x, y = coords[idx], targets[idx]
         with amp_ctx:
             pred = step_model(x)
-        return {"loss": loss_fn(pred.to(y.dtype), y)}
+        loss = loss_fn(pred.to(y.dtype), y)
+        return {"loss": loss * weight if weight != 1.0 else loss}
 
     def log_fn(record: dict) -> dict:
         out = {"psnr": float(mse_to_psnr(record["loss"])) if config.loss == "mse" else float("nan")}

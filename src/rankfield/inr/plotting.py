@@ -119,3 +119,21 @@ def save_signal_plot(path: str | Path, t: torch.Tensor, target: torch.Tensor, pr
     save_figure(fig, path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def save_image_grid(path: str | Path, targets: torch.Tensor, preds: torch.Tensor, titles: list[str]) -> Path:
+    """Targets (top row) above their reconstructions (bottom row, titled), for up to 8 images."""
+    plt = _plt()
+    k = min(8, targets.shape[0])
+    fig, axes = plt.subplots(2, k, figsize=(2.2 * k, 4.8), squeeze=False)
+    for j in range(k):
+        for row, img in enumerate((targets[j], preds[j])):
+            a = _as_uint8(img)
+            axes[row][j].imshow(a, cmap="gray" if a.ndim == 2 else None)
+            axes[row][j].axis("off")
+        axes[0][j].set_title(titles[j][0], fontsize=8)
+        axes[1][j].set_title(titles[j][1], fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -26,7 +26,7 @@ import torch
 
 from rankfield._config import Config
 from rankfield._device import check_seed
-from rankfield._engine import Optim, Trainer, load_checkpoint
+from rankfield._engine import distributed_rank_world, process_share, Optim, Trainer, load_checkpoint
 from rankfield.errors import InputError
 from rankfield.nerf.camera import pixel_points
 from rankfield.nerf.render import RenderConfig, render_rays
@@ -127,6 +127,12 @@ def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, 
     gen = torch.Generator().manual_seed(cfg.seed)
     fps = min(N, cfg.frames_per_step or N)
     per_frame = max(1, cfg.rays_per_step // fps)
+    # under torch.distributed (torchrun) every process draws the same rays and renders its share of them;
+    # the engine averages the gradients. The samples' jitter then comes from a per-process generator
+    # (so the shared ray generator stays in step on every process).
+    share, weight = process_share(fps * per_frame)
+    rank, world = distributed_rank_world()
+    jitter = gen if world == 1 else torch.Generator().manual_seed(cfg.seed + 7919 * (rank + 1))
     field.train()
 
     def step_fn(step: int) -> dict:
@@ -139,9 +145,9 @@ def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, 
         pts = pixel_points(cam, torch.stack([v, u], -1))
         target = images[idx[:, None], v, u]
         o, d, reg = pose_model.rays_and_regularization(idx, pts)
-        out = render_rays(field, o.reshape(-1, 3), d.reshape(-1, 3), cfg.render, scene.near, scene.far,
-                          train=True, generator=gen)
-        mse = ((out["rgb"] - target.reshape(-1, 3)) ** 2).mean()
+        o, d, target = o.reshape(-1, 3)[share], d.reshape(-1, 3)[share], target.reshape(-1, 3)[share]
+        out = render_rays(field, o, d, cfg.render, scene.near, scene.far, train=True, generator=jitter)
+        mse = ((out["rgb"] - target) ** 2).mean() * weight
         return {"loss": mse + reg, "mse": mse, "reg": torch.as_tensor(reg, dtype=mse.dtype, device=mse.device)}
 
     def log_fn(record: dict) -> dict:
