@@ -48,3 +48,54 @@ def test_solvers_run_and_report():
 def test_homography_alignment_improves():
     r = success_rate("homography", 2, PlanarConfig(), sigma=0.1, first_seed=0)
     assert all(x["corner_error_px"] < x["initial_corner_error_px"] for x in r["rows"])
+
+
+def test_barf_problem_follows_barfs_protocol():
+    from rankfield.nerf.planar import _sample, make_barf_planar_problem
+    p = make_barf_planar_problem(seed=4, canvas=(36, 48), crop_px=18)
+    assert p.frame == "canvas" and p.patches.shape == (5, 18, 18, 3)
+    assert torch.equal(p.delta[0], torch.zeros(8))  # the gauge patch is unperturbed
+    # translations (0,0), (-t,-t), (-t,+t), (+t,-t), (+t,+t) on top of the N(0, sigma^2) noise (here sigma = 0)
+    exact = make_barf_planar_problem(seed=4, canvas=(36, 48), crop_px=18, sigma=0.0)
+    signs = torch.tensor([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=torch.float32)
+    torch.testing.assert_close(exact.delta[1:, :2], 0.2 * signs)
+    assert torch.equal(exact.delta[:, 2:], torch.zeros(5, 6))
+    assert float((p.delta[1:] - exact.delta[1:]).std()) > 0.03  # the noise is there with sigma = 0.1
+    # every crop starts at the centre (same placement), 18 px wide = 0.375 canvas units half-size
+    assert torch.allclose(p.placements, torch.diag(torch.tensor([18 / 48, 18 / 48, 1.0])).expand(5, 3, 3))
+    corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    c = apply_homography(p.true_warps, corners.expand(5, 4, 2))
+    assert bool((c[..., 0].abs() < 1).all() and (c[..., 1].abs() < 36 / 48).all())  # inside the canvas
+    # the perturbation acts in canvas coordinates: G = exp(delta) A
+    torch.testing.assert_close(p.true_warps[2], sl3_exp(p.delta[2]) @ p.placements[2])
+    torch.testing.assert_close(p.patches[0].reshape(-1, 3), _sample(p.image, apply_homography(p.placements[0], p.uv)))
+
+
+def test_barf_config_and_fixed_gauge():
+    from rankfield.nerf.planar import make_barf_planar_problem
+    cfg = PlanarConfig.barf()
+    assert (cfg.steps, cfg.lr_field, cfg.lr_homography, cfg.lr_end_ratio, cfg.n_frequencies, cfg.c2f, cfg.fix_first,
+            cfg.width, cfg.depth) == (5000, 1e-3, 1e-3, 1.0, 8, (0.0, 0.4), True, 256, 4)
+    with pytest.raises(InputError, match="pixels_per_step"):
+        PlanarConfig(pixels_per_step=0).validate()
+    p = make_barf_planar_problem(seed=0, canvas=(36, 48), crop_px=18)
+    small = PlanarConfig.barf(steps=3, width=16, depth=2, latent_dim=4, hidden=8, pixels_per_step=40)
+    for m in ("homography", "warp"):
+        r = solve_planar(p, m, small)
+        # the estimate starts with every crop at the centre; the fixed first crop is exact (no gauge fit), so the
+        # initial error is the mean corner offset of the other four crops
+        true_c = apply_homography(p.true_warps, torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+                                  .expand(5, 4, 2))
+        start_c = apply_homography(p.placements, torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+                                   .expand(5, 4, 2))
+        expected = float((true_c - start_c).norm(dim=-1).mean()) * 48 / 2
+        assert r["initial_corner_error_px"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_corner_error_without_gauge_fit_is_the_plain_distance():
+    corners = torch.rand(5, 4, 2, dtype=torch.float64) * 2 - 1
+    G = sl3_exp(torch.randn(8, dtype=torch.float64) * 0.2)
+    moved = apply_homography(G, corners.reshape(1, -1, 2)).reshape(5, 4, 2)
+    plain = float((moved - corners).norm(dim=-1).mean()) * 64
+    assert corner_error_px(moved, corners, 128, remove_gauge=False) == pytest.approx(plain, rel=1e-9)
+    assert corner_error_px(moved, corners, 128) < 1e-6

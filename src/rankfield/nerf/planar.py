@@ -39,7 +39,7 @@ from rankfield.errors import InputError
 from rankfield.inr import PositionalEncoding
 from rankfield.nerf.poses import InvertibleWarp
 
-__all__ = ["PlanarConfig", "PlanarProblem", "make_planar_problem", "solve_planar", "sl3_exp", "apply_homography",
+__all__ = ["PlanarConfig", "PlanarProblem", "make_planar_problem", "make_barf_planar_problem", "solve_planar", "sl3_exp", "apply_homography",
            "corner_error_px", "success_rate"]
 
 
@@ -67,9 +67,14 @@ class PlanarProblem:
     delta: torch.Tensor
     patches: torch.Tensor
     uv: torch.Tensor
+    frame: str = "patch"
 
     @property
     def true_warps(self) -> torch.Tensor:
+        """``A_k exp(delta_k)`` (``frame="patch"``: the perturbation acts in patch coordinates) or
+        ``exp(delta_k) A_k`` (``frame="canvas"``, BARF: it acts in canvas coordinates, translations included)."""
+        if self.frame == "canvas":
+            return sl3_exp(self.delta) @ self.placements
         return self.placements @ sl3_exp(self.delta)
 
 
@@ -80,6 +85,55 @@ def _sample(image: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
     out = F.grid_sample(image.permute(2, 0, 1)[None], grid.reshape(1, -1, 1, 2), align_corners=False,
                         mode="bilinear", padding_mode="border")
     return out[0, :, :, 0].T.reshape(*xy.shape[:-1], image.shape[2])
+
+
+def make_barf_planar_problem(seed: int = 0, image: torch.Tensor | None = None, canvas=(360, 480), crop_px: int = 180,
+                             patch_px: int | None = None, sigma: float = 0.1, translation: float = 0.2,
+                             n_patches: int = 5) -> PlanarProblem:
+    """BARF's planar problem (its ``options/planar.yaml`` and ``model/planar.py``): a ``canvas`` image
+    (360x480), ``n_patches`` crops of ``crop_px`` (180) pixels, all taken at the centre and then moved by
+    homographies ``exp(delta_k)`` in canvas coordinates with ``delta_k ~ N(0, sigma^2 I_8)`` plus translations
+    ``(0, 0), (+-t, +-t)`` (``t = 0.2``): the placements are unknown to the solver, which starts every patch at
+    the centre. The first patch is unperturbed (``delta_0 = 0``: the gauge, fixed during the fit). Draws whose
+    corners leave the canvas are redrawn, as in BARF. ``patch_px`` samples each crop on a coarser grid
+    (default: ``crop_px``, every pixel).
+
+    Example:
+        >>> p = make_barf_planar_problem(seed=0, canvas=(36, 48), crop_px=18)
+        >>> p.patches.shape, float(p.delta[0].abs().sum())
+        (torch.Size([5, 18, 18, 3]), 0.0)
+    """
+    from rankfield.inr.data import default_image, resize_image
+
+    if not 1 <= n_patches <= 5:
+        raise InputError(f"n_patches must be in 1..5, got {n_patches}")
+    img = default_image(None) if image is None else image
+    img = resize_image(img, tuple(canvas))
+    H, W = canvas
+    if not 0 < crop_px <= min(H, W):
+        raise InputError(f"crop_px must be in (0, {min(H, W)}], got {crop_px}")
+    patch_px = patch_px or crop_px
+    s = crop_px / W  # half-size of the crop in canvas units (x in [-1, 1])
+    A = torch.tensor([[s, 0, 0], [0, s, 0], [0, 0, 1.0]]).expand(n_patches, 3, 3).clone()
+    gen = torch.Generator().manual_seed(seed)
+    shifts = [(0.0, 0.0)] + [(x, y) for x in (-translation, translation) for y in (-translation, translation)]
+    corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    delta = torch.zeros(n_patches, 8)
+    for k in range(1, n_patches):
+        for _ in range(1000):
+            d = torch.randn(8, generator=gen) * sigma
+            d[0] += shifts[k][0]
+            d[1] += shifts[k][1]
+            c = apply_homography(sl3_exp(d) @ A[k], corners)
+            if bool((c[:, 0].abs() < 1).all() and (c[:, 1].abs() < H / W).all()):
+                break
+        delta[k] = d
+    g = (torch.arange(patch_px) + 0.5) / patch_px * 2 - 1
+    vv, uu = torch.meshgrid(g, g, indexing="ij")
+    uv = torch.stack([uu, vv], -1).reshape(-1, 2)
+    pts = apply_homography(sl3_exp(delta) @ A, uv[None].expand(n_patches, -1, -1))
+    patches = _sample(img, pts).reshape(n_patches, patch_px, patch_px, -1)
+    return PlanarProblem(img, A, delta, patches, uv, frame="canvas")
 
 
 def make_planar_problem(seed: int = 0, image: torch.Tensor | None = None, canvas=(96, 128), patch_px: int = 16,
@@ -124,7 +178,14 @@ class PlanarConfig(Config):
         homography_weight: weight of the warp's projective-rigidity loss (the 2-D analogue of the 3-D
             rigidity loss): residual of a differentiable least-squares homography fit per patch, whose
             result is also the patch's explicit homography estimate.
+        lr_end_ratio: every learning rate decays exponentially to this fraction (1 = constant, BARF's).
+        pixels_per_step: pixels drawn at random from each patch every step (``None``: all of them).
+        fix_first: keep the first patch's warp at the identity (BARF's gauge; its problems have
+            ``delta_0 = 0``); the corner error is then measured directly, without a gauge fit.
         success_px: corner error (canonical pixels) below which a problem counts as solved.
+
+    :meth:`barf` gives BARF's settings (5000 steps, constant 1e-3, c2f over [0, 0.4] with 8 bands, first
+    patch fixed, every pixel; its 4x256 field is ``width=256, depth=4``).
     """
 
     steps: int = 800
@@ -139,13 +200,33 @@ class PlanarConfig(Config):
     hidden: int = 64
     warp_frequencies: int = 4
     homography_weight: float = 100.0
+    lr_end_ratio: float = 0.1
+    pixels_per_step: int | None = None
+    fix_first: bool = False
     success_px: float = 2.0
     seed: int = 0
+
+    @classmethod
+    def barf(cls, **overrides) -> "PlanarConfig":
+        """BARF's planar settings (``overrides`` replace fields, e.g. a smaller field for a CPU).
+
+        Example:
+            >>> PlanarConfig.barf(width=64).steps
+            5000
+        """
+        base = dict(steps=5000, lr_field=1e-3, lr_homography=1e-3, lr_warp=1e-3, lr_end_ratio=1.0, width=256,
+                    depth=4, n_frequencies=8, c2f=(0.0, 0.4), fix_first=True)
+        base.update(overrides)
+        return cls(**base)
 
     def validate(self) -> "PlanarConfig":
         super().validate()
         if self.steps < 1 or self.width < 1 or self.depth < 1:
             raise InputError("steps, width and depth must be >= 1")
+        if self.pixels_per_step is not None and self.pixels_per_step < 1:
+            raise InputError(f"pixels_per_step must be >= 1 or None, got {self.pixels_per_step}")
+        if not 0 < self.lr_end_ratio <= 1:
+            raise InputError(f"lr_end_ratio must be in (0, 1], got {self.lr_end_ratio}")
         for name in ("lr_field", "lr_homography", "lr_warp", "success_px"):
             if not getattr(self, name) > 0:
                 raise InputError(f"{name} must be > 0, got {getattr(self, name)}")
@@ -192,11 +273,13 @@ def fit_homography_torch(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
     return torch.cat([h, torch.ones_like(h[..., :1])], -1).reshape(*h.shape[:-1], 3, 3)
 
 
-def corner_error_px(est_corners: torch.Tensor, true_corners: torch.Tensor, width_px: int) -> float:
-    """Mean corner distance in canonical pixels after removing the global homography gauge."""
+def corner_error_px(est_corners: torch.Tensor, true_corners: torch.Tensor, width_px: int,
+                    remove_gauge: bool = True) -> float:
+    """Mean corner distance in canonical pixels, after removing the global homography gauge (default) or
+    as it is (when the gauge was fixed during the fit)."""
     e = est_corners.detach().double().reshape(-1, 2).numpy()
     t = true_corners.detach().double().reshape(-1, 2).numpy()
-    G = _fit_homography(e, t)
+    G = _fit_homography(e, t) if remove_gauge else np.eye(3)
     eh = np.concatenate([e, np.ones((len(e), 1))], 1) @ G.T
     aligned = eh[:, :2] / eh[:, 2:]
     return float(np.linalg.norm(aligned - t, axis=1).mean() * width_px / 2)
@@ -225,46 +308,62 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
         net = (InvertibleWarp(cfg.latent_dim, cfg.hidden, cfg.warp_frequencies, cfg.c2f, axes=(0, 1, 0, 1), dims=2)
                .to(dev) if method == "warp" else None)
     corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], device=dev)
+    canvas = problem.frame == "canvas"
+    free = torch.ones(K, 1, 1, device=dev)
+    if cfg.fix_first:
+        free[0] = 0.0
     if method == "homography":
         d = nn.Parameter(torch.zeros(K, 8, device=dev))
         warp_params = [d]
 
         def warp(x):
-            return apply_homography(A @ sl3_exp(d), x)
+            dd = d * free[:, 0]  # the fixed first patch keeps exp(0) = I
+            return apply_homography(sl3_exp(dd) @ A if canvas else A @ sl3_exp(dd), x)
     else:
         codes = nn.Parameter(torch.randn(K, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed)).to(dev))
         warp_params = list(net.parameters()) + [codes]
 
         def warp(x):
             y = apply_homography(A, x)
-            return net(y, codes[:, None, :].expand(K, x.shape[1], -1))
+            out = net(y, codes[:, None, :].expand(K, x.shape[1], -1))
+            return y + free * (out - y)
     opt_f = torch.optim.Adam(field.parameters(), lr=cfg.lr_field)
     opt_w = torch.optim.Adam(warp_params, lr=cfg.lr_warp if method == "warp" else cfg.lr_homography)
-    optims = {"field": Optim.scheduled(opt_f, "exponential", cfg.steps, 0.1),
-              "warp": Optim.scheduled(opt_w, "exponential", cfg.steps, 0.1)}
+    optims = {"field": Optim.scheduled(opt_f, "exponential", cfg.steps, cfg.lr_end_ratio),
+              "warp": Optim.scheduled(opt_w, "exponential", cfg.steps, cfg.lr_end_ratio)}
     true_c = apply_homography(problem.true_warps.to(dev), corners[None].expand(K, -1, -1))
+    gauge = not cfg.fix_first
     with torch.no_grad():
-        init_err = corner_error_px(warp(corners[None].expand(K, -1, -1)).cpu(), true_c.cpu(), problem.image.shape[1])
+        init_err = corner_error_px(warp(corners[None].expand(K, -1, -1)).cpu(), true_c.cpu(), problem.image.shape[1],
+                                   remove_gauge=gauge)
     uv_k = uv[None].expand(K, -1, -1)
+    n_pix = uv.shape[0]
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
 
     def step_fn(step: int) -> dict:
         p = step / cfg.steps
         field.pe.set_progress(p)
         if method == "warp":
             net.set_progress(p)
-        xw = warp(uv_k)
-        mse = ((field(xw) - target) ** 2).mean()
+        if cfg.pixels_per_step is None or cfg.pixels_per_step >= n_pix:
+            u, tgt = uv_k, target
+        else:
+            idx = torch.randint(0, n_pix, (K, cfg.pixels_per_step), generator=gen).to(dev)
+            u, tgt = torch.gather(uv_k, 1, idx[..., None].expand(-1, -1, 2)), torch.gather(
+                target, 1, idx[..., None].expand(-1, -1, 3))
+        xw = warp(u)
+        mse = ((field(xw) - tgt) ** 2).mean()
         total = mse
         if method == "warp" and cfg.homography_weight > 0:
-            Hk = fit_homography_torch(uv_k, xw)
-            total = mse + cfg.homography_weight * ((apply_homography(Hk, uv_k) - xw) ** 2).sum(-1).mean()
+            Hk = fit_homography_torch(u, xw)
+            total = mse + cfg.homography_weight * ((apply_homography(Hk, u) - xw) ** 2).sum(-1).mean()
         return {"loss": total, "mse": mse}
 
     modules = {"field": field, "warp": net if method == "warp" else nn.ParameterList(warp_params)}
     if method == "warp":
         modules["codes"] = nn.ParameterList([codes])
     trainer = Trainer(step_fn, modules, optims, cfg.steps, kind="nerf.planar", log_every=max(1, cfg.steps // 20),
-                      progress=False)
+                      progress=False, generators={"pixels": gen})
     trainer.run()
     with torch.no_grad():
         if method == "warp":  # explicit estimate: the homography fitted to the warp over the patch
@@ -272,17 +371,20 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
             est_c = apply_homography(Hk, corners[None].expand(K, -1, -1))
         else:
             est_c = warp(corners[None].expand(K, -1, -1))
-    err = corner_error_px(est_c.cpu(), true_c.cpu(), problem.image.shape[1])
+    err = corner_error_px(est_c.cpu(), true_c.cpu(), problem.image.shape[1], remove_gauge=gauge)
     return {"method": method, "corner_error_px": err, "initial_corner_error_px": init_err,
             "success": err < cfg.success_px, "psnr": float(-10 * math.log10(trainer.history["mse"][-1])),
             "seconds": trainer.seconds, "history": trainer.history}
 
 
 def success_rate(method: str, n_problems: int = 20, config: PlanarConfig | None = None, sigma: float = 0.1,
-                 device="cpu", first_seed: int = 100, **problem_kwargs) -> dict:
+                 device="cpu", first_seed: int = 100, protocol: str = "local", **problem_kwargs) -> dict:
     """Solve ``n_problems`` random problems (seeds ``first_seed..``; development used seeds 0-2) with ``method``;
-    returns the rate and per-problem rows."""
-    rows = [solve_planar(make_planar_problem(seed=first_seed + i, sigma=sigma, **problem_kwargs), method, config, device)
+    ``protocol="barf"`` draws them with :func:`make_barf_planar_problem`. Returns the rate and per-problem rows."""
+    make = {"local": make_planar_problem, "barf": make_barf_planar_problem}.get(protocol)
+    if make is None:
+        raise InputError(f"unknown planar protocol {protocol!r}; choose local or barf")
+    rows = [solve_planar(make(seed=first_seed + i, sigma=sigma, **problem_kwargs), method, config, device)
             for i in range(n_problems)]
     return {"method": method, "success_rate": sum(r["success"] for r in rows) / n_problems,
             "mean_corner_error_px": float(np.mean([r["corner_error_px"] for r in rows])),
