@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# torch first: a pinned CPU wheel, so pip does not pull the CUDA stack for a bare `torch`.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test]"   # test pulls the dynamics extra
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -356,3 +356,18 @@ def test_failed_run_into_an_existing_folder_removes_only_what_it_added(tmp_path)
     (out / "notes.txt").write_text("mine")
     assert main(["fit-image", *TINY_IMAGE, "--init", "rank_expanding", "--out", str(out)]) == 2
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_without_the_dynamics_extra_inr_works_and_discover_says_what_to_install(tmp_path):
+    import subprocess
+    import sys
+    code = (
+        "import sys; sys.modules['pysindy'] = None\n"  # as if the extra were not installed
+        "from rankfield.cli import main\n"
+        f"assert main(['fit-image', '--size', '8', '--width', '8', '--steps', '2', '--no-progress', '--out', {str(tmp_path / 'i')!r}]) == 0\n"
+        f"sys.exit(main(['discover', '--out', {str(tmp_path / 'd')!r}]))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "pip install 'rankfield[dynamics]'" in lines[0], proc.stderr
+    assert not (tmp_path / "d").exists()

@@ -16,11 +16,22 @@ import numpy as np
 
 from rankfield._io import atomic_write, check_memory
 from rankfield.cli._common import add_common_options, nonneg_float, positive_float, positive_int
-from rankfield.dynamics.systems import SYSTEMS
 from rankfield.errors import InputError
 
 
 def register(subparsers) -> None:
+    try:
+        from rankfield.dynamics.systems import SYSTEMS
+    except ImportError as exc:  # without the `dynamics` extra the command says what to install
+        message = str(exc)
+        q = subparsers.add_parser("discover", help="(needs: pip install 'rankfield[dynamics]')", add_help=False)
+        q.add_argument("rest", nargs="*")
+        q.add_argument("--out", default="outputs/discover")
+
+        def missing(args):
+            raise InputError(message)
+        q.set_defaults(func=missing)
+        return
     p = subparsers.add_parser(
         "discover", help="discover governing equations from a noisy trajectory (RKTV-INR + SINDy)",
         description="Denoise a trajectory with RKTV-INR and discover its equations with SINDy. Without CSV: "

@@ -27,6 +27,13 @@ Public API: systems (:class:`System`, :func:`get_system`, ``SYSTEMS``, :func:`ad
 (:func:`validate_model`, :func:`simulate_model`, :func:`simulate_coefficients`) and :mod:`rankfield.dynamics.metrics`.
 """
 
+try:  # the `dynamics` extra: INR/NeRF users need neither
+    import pysindy  # noqa: F401
+    import torchdiffeq  # noqa: F401
+except ImportError as _exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(f"rankfield.dynamics needs PySINDy and torchdiffeq ({_exc.name} is missing): "
+                      "pip install 'rankfield[dynamics]'") from None
+
 from rankfield.dynamics import metrics
 from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, denoise
 from rankfield.dynamics.sindy import RKTV, AutoSTLSQ, DiscoveryResult, EnsembleSTLSQ, discover
