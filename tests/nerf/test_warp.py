@@ -1,4 +1,5 @@
 import math
+import pytest
 
 import torch
 
@@ -77,3 +78,26 @@ def test_se3_refinement_and_fixed_interfaces():
     Rz = torch.tensor([[math.cos(0.1), math.sin(0.1), 0.0], [-math.sin(0.1), math.cos(0.1), 0.0], [0.0, 0.0, 1.0]],
                       dtype=torch.float64)
     assert torch.allclose(c, Rz @ c0, atol=1e-5)
+
+
+def test_raw_input_init_starts_from_the_coordinates_only():
+    from rankfield.errors import InputError
+    from rankfield.nerf.poses import CouplingBlock, InvertibleWarp
+    for dims in (2, 3):
+        block = CouplingBlock(0, latent_dim=4, hidden=16, n_frequencies=3, coarse_to_fine=None, dims=dims,
+                              init="raw_input")
+        n_other = dims - 1
+        w_a = block.net_a[0].weight  # the weight-normed first layer of each network
+        w_b = block.net_b[0].weight
+        assert torch.all(w_a[:, n_other:] == 0) and torch.all(w_a[:, :n_other].abs().sum(1) > 0)
+        assert torch.all(w_b[:, 1:] == 0) and torch.all(w_b[:, :1].abs().sum(1) > 0)
+    warp = InvertibleWarp(4, hidden=16, n_frequencies=3, coarse_to_fine=None, axes=(0, 1, 0, 1), dims=2,
+                          init="raw_input")
+    x, code = torch.rand(50, 2) * 2 - 1, torch.randn(50, 4)
+    torch.testing.assert_close(warp(x, code), x)  # identity at init
+    with torch.no_grad():
+        for p in warp.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    torch.testing.assert_close(warp.inverse(warp(x, code), code), x, atol=1e-5, rtol=0)  # still exactly invertible
+    with pytest.raises(InputError, match="coupling init"):
+        CouplingBlock(0, 4, 16, 3, None, 2, init="zeros")

@@ -178,6 +178,8 @@ class PlanarConfig(Config):
         homography_weight: weight of the warp's projective-rigidity loss (the 2-D analogue of the 3-D
             rigidity loss): residual of a differentiable least-squares homography fit per patch, whose
             result is also the patch's explicit homography estimate.
+        warp_init: ``default`` or ``raw_input`` (the invertible warp's first-layer weights on PE bands and
+            codes start at zero, as in the authors' code).
         lr_end_ratio: every learning rate decays exponentially to this fraction (1 = constant, BARF's).
         pixels_per_step: pixels drawn at random from each patch every step (``None``: all of them).
         fix_first: keep the first patch's warp at the identity (BARF's gauge; its problems have
@@ -200,6 +202,7 @@ class PlanarConfig(Config):
     hidden: int = 64
     warp_frequencies: int = 4
     homography_weight: float = 100.0
+    warp_init: str = "default"
     lr_end_ratio: float = 0.1
     pixels_per_step: int | None = None
     fix_first: bool = False
@@ -305,8 +308,8 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
     A = problem.placements.to(dev)
     with fork_rng(cfg.seed):  # local seed for the module inits; the caller's RNG is left untouched
         field = _ImageField(cfg).to(dev)
-        net = (InvertibleWarp(cfg.latent_dim, cfg.hidden, cfg.warp_frequencies, cfg.c2f, axes=(0, 1, 0, 1), dims=2)
-               .to(dev) if method == "warp" else None)
+        net = (InvertibleWarp(cfg.latent_dim, cfg.hidden, cfg.warp_frequencies, cfg.c2f, axes=(0, 1, 0, 1), dims=2,
+                              init=cfg.warp_init).to(dev) if method == "warp" else None)
     corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], device=dev)
     canvas = problem.frame == "canvas"
     free = torch.ones(K, 1, 1, device=dev)

@@ -162,8 +162,16 @@ class WarpConfig(Config):
         return self
 
 
-def _mlp(in_dim: int, hidden: int, out_dim: int) -> nn.Sequential:
-    first = nn.utils.parametrizations.weight_norm(nn.Linear(in_dim, hidden))
+def _mlp(in_dim: int, hidden: int, out_dim: int, zero_from: int | None = None) -> nn.Sequential:
+    """One weight-normed hidden layer, Softplus, a zero-initialised output (the block starts as identity).
+
+    ``zero_from``: the first layer's weights on inputs ``zero_from:`` start at zero (the authors' init,
+    from NDR: only the raw coordinates feed the hidden layer at first; PE bands and latent codes grow in)."""
+    lin = nn.Linear(in_dim, hidden)
+    if zero_from is not None:
+        with torch.no_grad():
+            lin.weight[:, zero_from:] = 0.0
+    first = nn.utils.parametrizations.weight_norm(lin)
     last = nn.Linear(hidden, out_dim)
     nn.init.zeros_(last.weight)
     nn.init.zeros_(last.bias)
@@ -185,8 +193,11 @@ class CouplingBlock(nn.Module):
     Output layers are zero-initialised, so the block starts as the identity.
     """
 
-    def __init__(self, axis: int, latent_dim: int, hidden: int, n_frequencies: int, coarse_to_fine, dims: int = 3):
+    def __init__(self, axis: int, latent_dim: int, hidden: int, n_frequencies: int, coarse_to_fine, dims: int = 3,
+                 init: str = "default"):
         super().__init__()
+        if init not in ("default", "raw_input"):
+            raise InputError(f"unknown coupling init {init!r}; choose default or raw_input")
         self.axis = axis
         self.others = [i for i in range(dims) if i != axis]
         self.cond = nn.Linear(latent_dim, latent_dim)
@@ -195,9 +206,10 @@ class CouplingBlock(nn.Module):
         n_other = len(self.others)
         self.pe_other = PositionalEncoding(n_other, n_frequencies, include_input=True, coarse_to_fine=coarse_to_fine)
         self.pe_focus = PositionalEncoding(1, n_frequencies, include_input=True, coarse_to_fine=coarse_to_fine)
-        self.net_a = _mlp(self.pe_other.out_dim + latent_dim, hidden, 1)
+        raw = init == "raw_input"  # PE(x) starts with x itself (include_input=True)
+        self.net_a = _mlp(self.pe_other.out_dim + latent_dim, hidden, 1, zero_from=n_other if raw else None)
         n_b = 3 if n_other == 2 else 1  # (theta, tu, tv) in 3-D; a translation in 2-D
-        self.net_b = _mlp(self.pe_focus.out_dim + latent_dim, hidden, n_b)
+        self.net_b = _mlp(self.pe_focus.out_dim + latent_dim, hidden, n_b, zero_from=1 if raw else None)
 
     def set_progress(self, p: float) -> None:
         self.pe_other.set_progress(p)
@@ -244,9 +256,9 @@ class InvertibleWarp(nn.Module):
     """Stack of :class:`CouplingBlock`: ``h(x; phi)`` in ``dims`` = 2 or 3 dimensions, exact inverse."""
 
     def __init__(self, latent_dim: int, hidden: int = 128, n_frequencies: int = 6, coarse_to_fine=(0.0, 0.5),
-                 axes=(2, 1, 0), dims: int = 3):
+                 axes=(2, 1, 0), dims: int = 3, init: str = "default"):
         super().__init__()
-        self.blocks = nn.ModuleList(CouplingBlock(a, latent_dim, hidden, n_frequencies, coarse_to_fine, dims)
+        self.blocks = nn.ModuleList(CouplingBlock(a, latent_dim, hidden, n_frequencies, coarse_to_fine, dims, init)
                                     for a in axes)
 
     def set_progress(self, p: float) -> None:
