@@ -42,7 +42,7 @@ from _report import DOCS, markdown_table, write_section  # noqa: E402
 
 from rankfield.inr import (CoordinateMLP, FitConfig, MLPConfig, default_image, fit, fit_image, fit_images,  # noqa: E402
                            image_coordinates, load_image)
-from rankfield.inr.data import resize_image  # noqa: E402
+from rankfield.inr.data import center_square, resize_image  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 
@@ -160,17 +160,11 @@ def _images(n: int, size: int):
     div2k = DATA / "div2k"
     if div2k.is_dir():
         files = sorted(div2k.glob("*.png"))[:n]
-        return [resize_image(_square(load_image(f)[..., :3]), (size, size)) for f in files], [f.name for f in files]
+        return [resize_image(center_square(load_image(f)[..., :3]), (size, size)) for f in files], [f.name for f in files]
     from skimage import data
     names = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"][:n]
     imgs = [torch.from_numpy(getattr(data, k)()[..., :3].astype(np.float32) / 255) for k in names]
-    return [resize_image(_square(im), (size, size)) for im in imgs], names
-
-
-def _square(img):
-    H, W = img.shape[:2]
-    k = min(H, W)
-    return img[(H - k) // 2:(H - k) // 2 + k, (W - k) // 2:(W - k) // 2 + k]
+    return [resize_image(center_square(im), (size, size)) for im in imgs], names
 
 
 def finer_protocol(s: Suite, steps: int, n_images: int) -> dict:

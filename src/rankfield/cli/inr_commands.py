@@ -177,12 +177,9 @@ _BUNDLED = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")
 
 
 def _square(img, size: int):
-    from rankfield.inr.data import resize_image
+    from rankfield.inr.data import center_square, resize_image
 
-    H, W = img.shape[:2]
-    s = min(H, W)
-    top, left = (H - s) // 2, (W - s) // 2
-    return resize_image(img[top:top + s, left:left + s], (size, size))
+    return resize_image(center_square(img), (size, size))
 
 
 def _load_folder(folder, size: int):

@@ -120,6 +120,19 @@ def resize_image(img: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor
     return out[0].permute(1, 2, 0).clamp(0, 1).contiguous()
 
 
+def center_square(img: torch.Tensor) -> torch.Tensor:
+    """The largest centred square of an ``(H, W, C)`` image (a data set's usual crop before resizing).
+
+    Example:
+        >>> center_square(torch.zeros(4, 6, 3)).shape
+        torch.Size([4, 4, 3])
+    """
+    H, W = img.shape[:2]
+    k = min(H, W)
+    top, left = (H - k) // 2, (W - k) // 2
+    return img[top:top + k, left:left + k]
+
+
 def grid_coordinates(*shape: int, device=None) -> torch.Tensor:
     """Sample-centre coordinates in ``[-1, 1]`` of a regular grid: shape ``(*shape, len(shape))``.
 

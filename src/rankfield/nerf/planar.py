@@ -36,11 +36,14 @@ from rankfield._config import Config
 from rankfield._device import fork_rng
 from rankfield._engine import Optim, Trainer
 from rankfield.errors import InputError
-from rankfield.inr import PositionalEncoding
+from rankfield.inr import PositionalEncoding, grid_coordinates
 from rankfield.nerf.poses import InvertibleWarp
 
 __all__ = ["PlanarConfig", "PlanarProblem", "make_planar_problem", "make_barf_planar_problem", "solve_planar", "sl3_exp", "apply_homography",
            "corner_error_px", "success_rate"]
+
+
+_CORNERS = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])  # a patch's corners (u, v)
 
 
 def sl3_exp(h: torch.Tensor) -> torch.Tensor:
@@ -117,7 +120,7 @@ def make_barf_planar_problem(seed: int = 0, image: torch.Tensor | None = None, c
     A = torch.tensor([[s, 0, 0], [0, s, 0], [0, 0, 1.0]]).expand(n_patches, 3, 3).clone()
     gen = torch.Generator().manual_seed(seed)
     shifts = [(0.0, 0.0)] + [(x, y) for x in (-translation, translation) for y in (-translation, translation)]
-    corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+    corners = _CORNERS
     delta = torch.zeros(n_patches, 8)
     for k in range(1, n_patches):
         for _ in range(1000):
@@ -128,9 +131,7 @@ def make_barf_planar_problem(seed: int = 0, image: torch.Tensor | None = None, c
             if bool((c[:, 0].abs() < 1).all() and (c[:, 1].abs() < H / W).all()):
                 break
         delta[k] = d
-    g = (torch.arange(patch_px) + 0.5) / patch_px * 2 - 1
-    vv, uu = torch.meshgrid(g, g, indexing="ij")
-    uv = torch.stack([uu, vv], -1).reshape(-1, 2)
+    uv = grid_coordinates(patch_px, patch_px).flip(-1).reshape(-1, 2)  # (u, v) = (x, y) at pixel centres
     pts = apply_homography(sl3_exp(delta) @ A, uv[None].expand(n_patches, -1, -1))
     patches = _sample(img, pts).reshape(n_patches, patch_px, patch_px, -1)
     return PlanarProblem(img, A, delta, patches, uv, frame="canvas")
@@ -157,9 +158,7 @@ def make_planar_problem(seed: int = 0, image: torch.Tensor | None = None, canvas
         A[k] = torch.tensor([[patch_half * ay, 0, cx], [0, patch_half * ay, cy], [0, 0, 1.0]])
     gen = torch.Generator().manual_seed(seed)
     delta = torch.randn(n_patches, 8, generator=gen) * sigma
-    g = (torch.arange(patch_px) + 0.5) / patch_px * 2 - 1
-    vv, uu = torch.meshgrid(g, g, indexing="ij")
-    uv = torch.stack([uu, vv], -1).reshape(-1, 2)
+    uv = grid_coordinates(patch_px, patch_px).flip(-1).reshape(-1, 2)  # (u, v) = (x, y) at pixel centres
     warps = A @ sl3_exp(delta)
     pts = apply_homography(warps, uv[None].expand(n_patches, -1, -1))
     patches = _sample(img, pts).reshape(n_patches, patch_px, patch_px, -1)
@@ -310,7 +309,7 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
         field = _ImageField(cfg).to(dev)
         net = (InvertibleWarp(cfg.latent_dim, cfg.hidden, cfg.warp_frequencies, cfg.c2f, axes=(0, 1, 0, 1), dims=2,
                               init=cfg.warp_init).to(dev) if method == "warp" else None)
-    corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], device=dev)
+    corners = _CORNERS.to(dev)
     canvas = problem.frame == "canvas"
     free = torch.ones(K, 1, 1, device=dev)
     if cfg.fix_first:
