@@ -32,8 +32,14 @@ def _config(tmp, **kw):
     return FitConfig(steps=kw.pop("steps", 40), lr=1e-3, progress=False, log_every=20, seed=1, device="cpu", **kw)
 
 
+def _init(rank, world, store):
+    # loopback: the CI machine's hostname may resolve to an interface gloo connects through unreliably
+    os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    dist.init_process_group("gloo", init_method=store, rank=rank, world_size=world)
+
+
 def _worker(rank, world, tmp, batch_size, steps, resume):
-    dist.init_process_group("gloo", init_method=f"file://{tmp}/store", rank=rank, world_size=world)
+    _init(rank, world, f"file://{tmp}/store")
     try:
         torch.set_num_threads(1)
         x, y = _data()
@@ -89,7 +95,7 @@ def test_resume_with_another_number_of_processes(tmp_path):
 def test_torchrun_cli_writes_once_and_matches_one_process(tmp_path):
     common = ["fit-image", "--size", "16", "--width", "16", "--depth", "2", "--steps", "20", "--no-progress",
               "--device", "cpu"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": os.environ.get("GLOO_SOCKET_IFNAME", "lo")}
     two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                           "-m", "rankfield", *common, "--out", str(tmp_path / "two")],
                          capture_output=True, text=True, env=env, timeout=300)
@@ -106,7 +112,7 @@ def test_torchrun_cli_writes_once_and_matches_one_process(tmp_path):
 
 
 def _many_worker(rank, world, tmp):
-    dist.init_process_group("gloo", init_method=f"file://{tmp}/store_many", rank=rank, world_size=world)
+    _init(rank, world, f"file://{tmp}/store_many")
     try:
         torch.set_num_threads(1)
         from rankfield.inr import fit_many
