@@ -5,14 +5,19 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= outputs
 
-.PHONY: demo test test-all bench bench-inr bench-nerf bench-sindy bench-many bench-gpu clean
+.PHONY: demo test test-all docs bench bench-inr bench-nerf bench-sindy bench-many bench-gpu clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# torch first: a pinned CPU wheel, so pip does not pull the CUDA stack for a bare `torch`.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test]"   # test pulls the dynamics extra
+	$(PY) -m pip install -q -e ".[test]"   # test pulls every user extra and nbmake
 	touch $(STAMP)
+
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e ".[docs]"
+	touch $(DOCS_STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/rankfield fit-image --out $(OUT)/fit-image
@@ -21,11 +26,15 @@ demo: $(STAMP)
 	$(VENV)/bin/rankfield discover --out $(OUT)/discover
 	@echo "demo outputs are in $(OUT)/"
 
+# the suite, the docstring examples of src/, and every gallery notebook in a real Jupyter kernel (nbmake)
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --nbmake --nbmake-timeout=300 tests src docs/gallery
 
+# the documentation site, strict: a broken reference or a public name without a docstring fails it
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 test-all: $(STAMP)
-	$(PY) -m pytest -m "" 
+	$(PY) -m pytest -m "" --nbmake --nbmake-timeout=300 tests src docs/gallery
 
 # the CPU benchmarks, one after the other (each writes its own section of docs/benchmarks.md)
 bench: bench-inr bench-nerf bench-sindy bench-many
@@ -48,4 +57,4 @@ bench-gpu: $(STAMP)
 	$(PY) benchmarks/gpu_suite.py
 
 clean:
-	rm -rf $(VENV) $(OUT) build src/*.egg-info
+	rm -rf $(VENV) $(OUT) build site src/*.egg-info

@@ -12,6 +12,8 @@ Three packages share one distribution:
 
 from rankfield._engine import TrainingInterrupted, load_checkpoint
 from rankfield.errors import InputError, TrainingDivergedError
+from rankfield.tensorboard import TensorBoardLogger
 
 __version__ = "0.1.0"
-__all__ = ["InputError", "TrainingDivergedError", "TrainingInterrupted", "load_checkpoint", "__version__"]
+__all__ = ["InputError", "TrainingDivergedError", "TrainingInterrupted", "TensorBoardLogger", "load_checkpoint",
+           "__version__"]

@@ -5,7 +5,7 @@ Every config is a dataclass that inherits :class:`Config`: ``Literal``-typed cho
 :meth:`Config.to_dict` / :meth:`Config.from_dict` round-trip through plain JSON-able data (nested
 configs included), so a run's config can be written next to its outputs and read back.
 
-Example:
+Examples:
     >>> from dataclasses import dataclass
     >>> from typing import Literal
     >>> @dataclass
@@ -59,7 +59,7 @@ def _literal_choices(tp) -> tuple | None:
 def choices_of(cls, name: str) -> tuple:
     """The ``Literal`` choices of field ``name`` of config class ``cls`` (what the CLI offers).
 
-    Example:
+    Examples:
         >>> from rankfield.inr import FitConfig
         >>> choices_of(FitConfig, "optimizer")
         ('adam', 'muon')

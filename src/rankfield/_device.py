@@ -50,7 +50,7 @@ def fork_rng(seed: int, device: torch.device | None = None):
     device) start from ``seed``; their states are restored afterwards, so the caller's RNG is untouched. Used to
     build modules whose init draws from the default generators; no other device's generator is touched.
 
-    Example:
+    Examples:
         >>> before = torch.get_rng_state()
         >>> with fork_rng(3):
         ...     a = torch.rand(2)

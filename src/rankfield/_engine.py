@@ -23,7 +23,7 @@ A loop is a ``step_fn(step) -> {"loss": tensor, other: tensor, ...}`` that does 
   gradients), the logged values are averaged likewise, and only rank 0 shows a progress bar and writes
   checkpoints. The loop's ``step_fn`` takes its share of the data (see :func:`process_share`).
 
-Example:
+Examples:
     >>> import torch
     >>> w = torch.nn.Linear(1, 1)
     >>> x = torch.linspace(-1, 1, 32)[:, None]
@@ -73,7 +73,7 @@ class TrainingInterrupted(KeyboardInterrupt):
 def distributed_rank_world() -> tuple[int, int]:
     """``(rank, world_size)`` of the initialized ``torch.distributed`` process group, else ``(0, 1)``.
 
-    Example:
+    Examples:
         >>> distributed_rank_world()
         (0, 1)
     """
@@ -90,7 +90,7 @@ def process_share(n: int) -> tuple[slice, float]:
     multiplied by ``weight = w * len(share) / n`` so that the engine's average over processes equals
     the mean over all ``n`` items exactly, whatever the remainder.
 
-    Example:
+    Examples:
         >>> process_share(10)
         (slice(0, 10, None), 1.0)
     """
@@ -124,7 +124,7 @@ def lr_lambda(schedule: str, steps: int, end_ratio: float) -> Callable[[int], fl
     """LR multiplier of step ``s`` for ``cosine`` / ``exponential`` / ``constant`` schedules that go from
     1 at step 0 to ``end_ratio`` at ``steps`` (and stay there).
 
-    Example:
+    Examples:
         >>> f = lr_lambda("cosine", 100, 0.1)
         >>> f(0), round(f(50), 3), round(f(100), 3)
         (1.0, 0.55, 0.1)

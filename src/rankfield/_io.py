@@ -24,7 +24,7 @@ __all__ = ["atomic_write", "atomic_path", "save_figure", "write_image", "check_o
 def atomic_path(path, suffix: str | None = None):
     """Yield a temp path next to ``path``; on success it is renamed over ``path`` (not following a symlink).
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
         >>> with atomic_path(target) as tmp:
@@ -48,7 +48,7 @@ def atomic_path(path, suffix: str | None = None):
 def atomic_write(path, data: str | bytes) -> Path:
     """Write text or bytes to ``path`` atomically.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> p = atomic_write(pathlib.Path(tempfile.mkdtemp()) / "m.json", "{}")
         >>> p.read_text()
@@ -65,7 +65,7 @@ def atomic_write(path, data: str | bytes) -> Path:
 def save_figure(fig, path, **kwargs) -> Path:
     """``fig.savefig`` through :func:`atomic_path` (the format follows ``path``'s suffix).
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> from matplotlib.figure import Figure
         >>> save_figure(Figure(), pathlib.Path(tempfile.mkdtemp()) / "f.png").stat().st_size > 0
@@ -90,7 +90,7 @@ def write_image(path, image, **kwargs) -> Path:
 def check_output_dir(out) -> Path:
     """``out`` as a :class:`Path` if it can be (or is) a folder; else an :class:`InputError`.
 
-    Example:
+    Examples:
         >>> check_output_dir("")
         Traceback (most recent call last):
         ...
@@ -131,7 +131,7 @@ def available_memory() -> int:
 def check_memory(n_bytes: float, what: str, device=None) -> None:
     """Refuse (:class:`InputError`) when ``what`` needs about ``n_bytes`` and the device has less.
 
-    Example:
+    Examples:
         >>> check_memory(1e30, "a 10^30-byte request")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -152,7 +152,7 @@ def check_memory(n_bytes: float, what: str, device=None) -> None:
 def inside(path, folder) -> bool:
     """Whether ``path`` (resolved, symlinks followed) lies inside ``folder``.
 
-    Example:
+    Examples:
         >>> inside("/data/scene/images/a.png", "/data/scene"), inside("/data/scene/../x.png", "/data/scene")
         (True, False)
     """

@@ -4,7 +4,7 @@ Adding an activation, an encoding, an init or a pose model is one ``@REGISTRY.re
 to its class; :class:`~rankfield.inr.MLPConfig` validation, the builders and the CLI ``choices`` read the
 same table.
 
-Example:
+Examples:
     >>> widgets = Registry("widget")
     >>> @widgets.register("round")
     ... def round_widget(size=1):

@@ -99,3 +99,16 @@ def test_corner_error_without_gauge_fit_is_the_plain_distance():
     plain = float((moved - corners).norm(dim=-1).mean()) * 64
     assert corner_error_px(moved, corners, 128, remove_gauge=False) == pytest.approx(plain, rel=1e-9)
     assert corner_error_px(moved, corners, 128) < 1e-6
+
+
+def test_record_corners_traces_the_homography_estimate():
+    """The recorded corners are the warp's corners at each log step: the first log step is the
+    initial placement moved by its first updates, the last equals the returned estimate exactly."""
+    problem = make_planar_problem(seed=0)
+    res = solve_planar(problem, "homography", PlanarConfig(steps=40, width=16), record_corners=True)
+    corners = torch.tensor(res["history"]["corners"])
+    assert corners.shape == (len(res["history"]["step"]), 5, 4, 2)
+    torch.testing.assert_close(corners[-1], res["corners"], rtol=0, atol=1e-6)
+    err = corner_error_px(res["corners"], res["true_corners"], problem.image.shape[1], remove_gauge=True)
+    assert err == pytest.approx(res["corner_error_px"], rel=1e-6)
+    assert "corners" not in solve_planar(problem, "homography", PlanarConfig(steps=5, width=16))["history"]

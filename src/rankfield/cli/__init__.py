@@ -35,7 +35,7 @@ _COMMAND_MODULES = ["rankfield.cli.inr_commands", "rankfield.cli.nerf_commands",
 
 # options that do not define a run: free to differ on --resume and not stored as the run's settings
 RUN_FREE_OPTIONS = {"out", "resume", "device", "no_progress", "config", "threads", "test_time_refine", "compile",
-                    "func", "command"}
+                    "func", "command", "log"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +46,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The ``rankfield`` argument parser (subcommands from every package).
 
-    Example:
+    Examples:
         >>> sorted(build_parser()._rankfield_commands)
         ['discover', 'fit-image', 'fit-images', 'fit-scene', 'fit-signal']
     """
@@ -230,7 +230,7 @@ def _distributed_teardown(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``rankfield`` command line; returns the exit code.
 
-    Example:
+    Examples:
         >>> main(["fit-image", "--steps", "0"])
         2
     """

@@ -20,6 +20,31 @@ def add_common_options(p: argparse.ArgumentParser, default_out: str) -> None:
                         "on the command line win)")
 
 
+def add_log_option(p: argparse.ArgumentParser) -> None:
+    """--log: where training curves go besides history/metrics.json (training commands only)."""
+    p.add_argument("--log", choices=["none", "tensorboard"], default="none",
+                   help="tensorboard: also log loss, PSNR, learning rates and images (10 per run) to "
+                        "<out>/tensorboard; needs pip install 'rankfield[tensorboard]' (default: none)")
+
+
+def log_callbacks(args, out, images=None) -> list:
+    """The engine callbacks that ``--log`` asks for (checked before anything is written)."""
+    if getattr(args, "log", "none") != "tensorboard":
+        return []
+    from pathlib import Path
+
+    from rankfield.tensorboard import TensorBoardLogger
+
+    return [TensorBoardLogger(Path(out) / "tensorboard", images=images, image_every=max(int(args.steps) // 10, 1))]
+
+
+def require_pictures() -> None:
+    """Every command writes figures: say which extra is missing before any training starts."""
+    from rankfield._extras import require
+
+    require("matplotlib.figure", "plot", "pictures")
+
+
 def seed_int(text: str) -> int:
     try:
         v = int(text)

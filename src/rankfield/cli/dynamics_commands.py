@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import add_common_options, nonneg_float, positive_float, positive_int
+from rankfield.cli._common import add_common_options, nonneg_float, positive_float, positive_int, require_pictures
 from rankfield.errors import InputError
 
 
@@ -104,6 +104,7 @@ def read_csv(path: str, time_column: str | None, columns: str | None):
 
 
 def run_discover(args) -> int:
+    require_pictures()
     from rankfield.dynamics import RKTVConfig, add_noise, discover, get_system, validate_model
     from rankfield.dynamics import metrics
     from rankfield.dynamics._checks import as_state_array, as_time_vector

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import add_common_options, cli_record, load_run_checkpoint, positive_float, positive_int
+from rankfield.cli._common import (add_common_options, add_log_option, cli_record, load_run_checkpoint, log_callbacks,
+                                  positive_float, positive_int, require_pictures)
 from rankfield.errors import InputError
 
 
@@ -66,6 +67,7 @@ def register(sub) -> None:
                    help="train on the every-other-pixel grid and report PSNR on the held-out pixels")
     _add_model_options(p, "sine", 256, 3)
     _add_train_options(p, 300, 1e-3)
+    add_log_option(p)
     add_common_options(p, "outputs/fit-image")
     p.set_defaults(func=run_fit_image)
 
@@ -98,6 +100,7 @@ def register(sub) -> None:
     q.add_argument("--samples", type=positive_int, default=2048, help="samples of the generated chirp (default: 2048)")
     _add_model_options(q, "sine", 128, 3)
     _add_train_options(q, 500, 1e-3)
+    add_log_option(q)
     add_common_options(q, "outputs/fit-signal")
     q.set_defaults(func=run_fit_signal)
 
@@ -138,7 +141,8 @@ def _describe(args) -> str:
 
 
 def run_fit_image(args) -> int:
-    from rankfield.inr import default_image, fit_image, load_image
+    require_pictures()
+    from rankfield.inr import default_image, fit_image, image_coordinates, load_image, predict
     from rankfield.inr.fitting import CHECKPOINT_KIND
     from rankfield.inr.plotting import save_comparison, save_curves, save_error_map, save_image
 
@@ -148,12 +152,17 @@ def run_fit_image(args) -> int:
     source = "scikit-image astronaut" if args.image is None else args.image
     out = Path(args.out)
     model, cfg = _model_and_config(args, 2, image.shape[-1], out)  # validate before writing anything
+    coords = image_coordinates(*image.shape[:2])
+    callbacks = log_callbacks(args, out, images=lambda trainer: {"reconstruction": predict(model, coords),
+                                                                  "target": image})
     out.mkdir(parents=True, exist_ok=True)
     what = _describe(args)
     print(f"fitting {source} ({image.shape[0]}x{image.shape[1]}, {image.shape[2]} channel(s)) with "
           f"{what} {args.width}x{args.depth}, {model.num_parameters()} parameters, {args.steps} steps")
     res = fit_image(image, model=model, config=cfg, holdout=args.holdout, resume=args.resume,
-                    extra={"cli": cli_record(args)})
+                    extra={"cli": cli_record(args)}, callbacks=callbacks)
+    for cb in callbacks:
+        cb.close()
     pred = res.prediction
     save_image(out / "target.png", image)
     save_image(out / "reconstruction.png", pred)
@@ -189,7 +198,9 @@ def _load_folder(folder, size: int):
     from rankfield.inr.data import _to_float_image, load_image
 
     if folder is None:
-        from skimage import data
+        from rankfield._extras import require
+
+        data = require("skimage.data", "plot", "the sample photographs")
 
         names = list(_BUNDLED)
         images = [_square(_to_float_image(getattr(data, n)(), f"skimage {n}"), size) for n in names]
@@ -216,6 +227,7 @@ def _load_folder(folder, size: int):
 
 
 def run_fit_images(args) -> int:
+    require_pictures()
     from rankfield.inr import CoordinateMLP, fit_images
     from rankfield.inr.plotting import save_image, save_image_grid
 
@@ -260,6 +272,7 @@ def run_fit_images(args) -> int:
 
 
 def run_fit_signal(args) -> int:
+    require_pictures()
     from rankfield.inr import chirp, fit_signal, grid_coordinates, load_signal
     from rankfield.inr.fitting import CHECKPOINT_KIND
     from rankfield.inr.plotting import save_curves, save_signal_plot
@@ -275,9 +288,13 @@ def run_fit_signal(args) -> int:
         source = args.signal
     out = Path(args.out)
     model, cfg = _model_and_config(args, 1, signal.shape[1], out)
+    callbacks = log_callbacks(args, out)
     out.mkdir(parents=True, exist_ok=True)
     print(f"fitting {source} with {_describe(args)} {args.width}x{args.depth}, {args.steps} steps")
-    res = fit_signal(signal, t=t, model=model, config=cfg, resume=args.resume, extra={"cli": cli_record(args)})
+    res = fit_signal(signal, t=t, model=model, config=cfg, resume=args.resume, extra={"cli": cli_record(args)},
+                     callbacks=callbacks)
+    for cb in callbacks:
+        cb.close()
     save_signal_plot(out / "signal_fit.png", t, signal, res.prediction)
     save_curves(out / "psnr_curve.png", res.history)
     atomic_write(out / "metrics.json", json.dumps({"source": source, "samples": signal.shape[0],

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import (add_common_options, cli_record, load_run_checkpoint, nonneg_int, positive_float,
-                                   positive_int)
+from rankfield.cli._common import (add_common_options, add_log_option, cli_record, load_run_checkpoint, log_callbacks,
+                                   nonneg_int, positive_float, positive_int, require_pictures)
 from rankfield.errors import InputError
 from rankfield.nerf.poses import POSE_MODELS
 
@@ -66,6 +66,7 @@ def register(sub) -> None:
                    help="CPU threads for torch (default: 1; the per-step batches are small and oversubscribed "
                         "cores slow training down many times)")
     p.add_argument("--resume", default=None, help="continue from a checkpoint written by an earlier fit-scene run")
+    add_log_option(p)
     add_common_options(p, "outputs/fit-scene")
     p.set_defaults(func=run_fit_scene)
 
@@ -103,6 +104,7 @@ def _load(args, scratch: Path):
 
 
 def run_fit_scene(args: argparse.Namespace) -> int:
+    require_pictures()
     import tempfile
 
     import torch
@@ -141,6 +143,17 @@ def run_fit_scene(args: argparse.Namespace) -> int:
                       lr_pose_end=min(args.lr_pose_end, args.lr_pose),
                       progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()
     args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}
+    rcfg = RenderConfig(n_samples=args.samples, white_background=train.white_background,
+                        inverse_depth=train.forward_facing)
+
+    def first_view(trainer):  # training view 0 rendered at its current estimated pose, beside its photograph
+        from rankfield.nerf.evaluate import render_view
+
+        c2w = trainer.modules["pose_model"].poses()[0].detach()
+        rgb = render_view(trainer.modules["field"], c2w, train.intrinsics, rcfg, train.near, train.far)["rgb"]
+        return {"view0_render": rgb, "view0_photo": train.images[0]}
+
+    callbacks = log_callbacks(args, out, images=first_view)
     out.mkdir(parents=True, exist_ok=True)
     print(f"fit-scene: {what}, {len(train)} views {train.intrinsics.width}x{train.intrinsics.height}, "
           f"init={kind}" + (f" (sigma={args.noise})" if kind == "noisy" else "") +
@@ -148,12 +161,12 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init_c2w, args.pose_model, field_config=field_cfg, warp_config=warp_cfg,
                         train_config=cfg, device=device, seed=args.seed, checkpoint_path=out / "checkpoint.pt",
-                        resume=args.resume, test_time_refine=args.test_time_refine,
+                        resume=args.resume, test_time_refine=args.test_time_refine, callbacks=callbacks,
                         extra={"cli": cli_record(args), "init_c2w": init_c2w})
+    for cb in callbacks:
+        cb.close()
     m = res.metrics
     sim = res.errors["sim"] if args.pose_model != "fixed" else None
-    rcfg = RenderConfig(n_samples=args.samples, white_background=train.white_background,
-                        inverse_depth=train.forward_facing)
     written = []
     if res.views is not None:
         written.append(save_view_grid(res.views["renders"], test.images, out / "test_views.png"))

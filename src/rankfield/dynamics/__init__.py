@@ -4,7 +4,7 @@ A SIREN of time is fitted to a noisy trajectory with a data term, a Runge-Kutta 
 and a total-variation term on its derivative; its exact derivative feeds SINDy (PySINDy 2.x), whose sparsity
 threshold is chosen per equation by an information criterion. Noise convention: ``sigma_j = level * std(x_j)``.
 
-Example::
+Examples:
 
     >>> from rankfield.dynamics import RKTVConfig, discover, get_system, add_noise, metrics, validate_model
     >>> lorenz = get_system("lorenz")
@@ -27,12 +27,10 @@ Public API: systems (:class:`System`, :func:`get_system`, ``SYSTEMS``, :func:`ad
 (:func:`validate_model`, :func:`simulate_model`, :func:`simulate_coefficients`) and :mod:`rankfield.dynamics.metrics`.
 """
 
-try:  # the `dynamics` extra: INR/NeRF users need neither
-    import pysindy  # noqa: F401
-    import torchdiffeq  # noqa: F401
-except ImportError as _exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError(f"rankfield.dynamics needs PySINDy and torchdiffeq ({_exc.name} is missing): "
-                      "pip install 'rankfield[dynamics]'") from None
+from rankfield._extras import require as _require
+
+_require("pysindy", "dynamics", "rankfield.dynamics")  # the `dynamics` extra: INR/NeRF users need neither
+_require("torchdiffeq", "dynamics", "rankfield.dynamics")
 
 from rankfield.dynamics import metrics
 from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, denoise

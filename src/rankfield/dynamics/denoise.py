@@ -21,7 +21,7 @@ dynamics-consistent high-frequency penalty. Non-uniform sampling enters through 
 The TV term is on ``chi'`` (``tv_target="derivative"``): it is what makes the derivatives usable at 10%
 noise; TV on the state (``"state"``) is kept for ablations.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from rankfield.dynamics import RKTVConfig, RKTVDenoiser, get_system, add_noise
     >>> t, x = get_system("lorenz").simulate(n_samples=400)
@@ -208,7 +208,7 @@ class RKTVDenoiser:
     as one by one. Training runs on CUDA when available
     (``config.device="auto"``).
 
-    Example:
+    Examples:
         >>> den = RKTVDenoiser(RKTVConfig(steps=200, progress=False))
         >>> den = den.fit(np.sin(np.linspace(0, 6, 200))[:, None], t=6 / 199)
         >>> den.derivative([0.0, 1.0]).shape
@@ -338,7 +338,7 @@ class RKTVDenoiser:
 def denoise(x, t, config: RKTVConfig | None = None, **overrides):
     """Fit RKTV-INR to one trajectory and return ``(x_smooth, x_dot)`` at the sample times.
 
-    Example:
+    Examples:
         >>> xs, dxs = denoise(np.sin(np.linspace(0, 6, 100))[:, None], 6 / 99, steps=100, progress=False)
     """
     den = RKTVDenoiser(config, **overrides).fit(x, t)

@@ -1,6 +1,6 @@
 """Error metrics for equation discovery (all relative errors use the Frobenius / L2 norm over all entries).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> xi_true = np.array([[0.0, -10.0, 10.0]]); xi = np.array([[0.1, -9.0, 10.0]])
     >>> round(coefficient_error(xi, xi_true), 3), support_recovered(xi, xi_true), wrong_terms(xi, xi_true)

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
+from rankfield._extras import require
 from rankfield._io import save_figure
 
 __all__ = ["plot_states", "plot_derivatives", "plot_simulation"]
 
 
 def _figure(n):
-    from matplotlib.figure import Figure  # pyplot-free: no backend chosen, no global state
+    # pyplot-free: no backend chosen, no global state
+    Figure = require("matplotlib.figure", "plot", "pictures").Figure
 
     fig = Figure(figsize=(9, 1.9 * n + 0.6))
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)

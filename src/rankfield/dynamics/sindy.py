@@ -1,6 +1,6 @@
 """RKTV-INR inside PySINDy: a differentiation method, a threshold-selecting optimizer and :func:`discover`.
 
-Example:
+Examples:
     >>> import pysindy as ps
     >>> from rankfield.dynamics import RKTV, AutoSTLSQ, get_system, add_noise
     >>> t, x = get_system("lorenz").simulate()
@@ -34,7 +34,7 @@ class RKTV(BaseDifferentiation):
     network's exact derivative. ``t`` may be a float step, ``(n,)`` or ``(n, 1)``; with several
     trajectories PySINDy calls it once per trajectory (``denoisers_`` keeps every fit).
 
-    Example:
+    Examples:
         >>> diff = RKTV(steps=200, progress=False)
         >>> x_dot = diff(np.sin(np.linspace(0, 6, 100))[:, None], t=6 / 99)
         >>> diff.smoothed_x_.shape
@@ -119,7 +119,7 @@ class AutoSTLSQ(BaseOptimizer):
     ``c`` uses ``n / c``.
     The chosen threshold (relative units) per equation is kept in ``thresholds_``.
 
-    Example:
+    Examples:
         >>> opt = AutoSTLSQ(criterion="bic")
     """
 
@@ -179,7 +179,7 @@ class EnsembleSTLSQ(AutoSTLSQ):
     the weak ``-y`` term of ``dy/dt`` in every draw (0/10 vs 5/10; that term's inclusion probability is
     0.02-0.52). :func:`discover` therefore defaults to the BIC sweep; pass ``criterion="ensemble"`` for this.
 
-    Example:
+    Examples:
         >>> opt = EnsembleSTLSQ(n_models=50, inclusion=0.6, seed=0)
     """
 
@@ -293,7 +293,7 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         optimizer: any PySINDy optimizer (overrides ``criterion``/``threshold``).
         state_names: names of the states (default ``x, y, z`` for up to 3 states, else ``x0, x1, ...``).
 
-    Example:
+    Examples:
         Lotka-Volterra (true: dx/dt = x - 0.5 x y, dy/dt = -y + 0.5 x y) at 2% noise, 500 denoising steps:
 
         >>> from rankfield.dynamics import discover, get_system, add_noise

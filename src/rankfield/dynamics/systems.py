@@ -9,7 +9,7 @@ Noise convention (used everywhere in rankfield.dynamics): additive Gaussian meas
 per-state standard deviation ``sigma_j = level * std(x_j)``, the standard deviation of the clean
 state over the trajectory. ``level=0.1`` is "10% noise" (a noise-to-signal variance ratio of 0.01).
 
-Example:
+Examples:
     >>> from rankfield.dynamics import get_system, add_noise
     >>> lorenz = get_system("lorenz")
     >>> t, x = lorenz.simulate()            # 1000 samples, dt = 0.01
@@ -168,7 +168,7 @@ def get_system(name: str) -> System:
 def add_noise(x: np.ndarray, level: float, seed: int = 0, scale: np.ndarray | None = None) -> np.ndarray:
     """Add Gaussian noise with ``sigma_j = level * std(x_j)`` (or ``level * scale_j``); seeded.
 
-    Example:
+    Examples:
         >>> y = add_noise(np.ones((5, 2)) * [[1.0], [2.0], [3.0], [4.0], [5.0]], 0.1, seed=1)
     """
     if level < 0:

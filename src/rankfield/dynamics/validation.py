@@ -1,6 +1,6 @@
 """Validate a discovered model by integrating it with torchdiffeq and comparing with the data.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from rankfield.dynamics import get_system, simulate_coefficients
     >>> lorenz = get_system("lorenz"); t, x = lorenz.simulate(n_samples=200)

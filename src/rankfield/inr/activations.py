@@ -94,7 +94,7 @@ ACTIVATIONS.register("wire", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=1
 def make_activation(name: str, omega0: float = 30.0, gauss_scale: float = 10.0, wire_sigma0: float = 10.0) -> nn.Module:
     """Activation module by name (one of ``ACTIVATIONS.names()``).
 
-    Example:
+    Examples:
         >>> make_activation("sine", omega0=20.0)
         Sine(omega0=20.0)
     """

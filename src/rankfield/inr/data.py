@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rankfield._extras import require
 from rankfield._io import check_memory
 from rankfield.errors import InputError
 
@@ -61,7 +62,7 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
     ``size`` resizes so that the longer side is ``size`` pixels (antialiased). ``.npy`` arrays are
     accepted too (floats taken as they are).
 
-    Example:
+    Examples:
         >>> import tempfile, numpy as np
         >>> path = tempfile.mkdtemp() + "/ramp.npy"
         >>> np.save(path, np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4))
@@ -97,8 +98,7 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
 
 def default_image(size: int | None = 256) -> torch.Tensor:
     """scikit-image's bundled 'astronaut' photograph (512x512 RGB), optionally resized."""
-    from skimage import data
-
+    data = require("skimage.data", "plot", "the sample photograph")
     img = _to_float_image(data.astronaut(), "skimage astronaut")
     return resize_image(img, size) if size else img
 
@@ -123,7 +123,7 @@ def resize_image(img: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor
 def center_square(img: torch.Tensor) -> torch.Tensor:
     """The largest centred square of an ``(H, W, C)`` image (a data set's usual crop before resizing).
 
-    Example:
+    Examples:
         >>> center_square(torch.zeros(4, 6, 3)).shape
         torch.Size([4, 4, 3])
     """
@@ -136,7 +136,7 @@ def center_square(img: torch.Tensor) -> torch.Tensor:
 def grid_coordinates(*shape: int, device=None) -> torch.Tensor:
     """Sample-centre coordinates in ``[-1, 1]`` of a regular grid: shape ``(*shape, len(shape))``.
 
-    Example:
+    Examples:
         >>> grid_coordinates(2, 2)[0, 0]
         tensor([-0.5000, -0.5000])
     """
@@ -166,11 +166,12 @@ def load_signal(path: str | Path, column: int = 0) -> torch.Tensor:
     if not path.exists():
         raise FileNotFoundError(2, "No such file", str(path))
     suffix = path.suffix.lower()
+    if suffix == ".wav":
+        wavfile = require("scipy.io.wavfile", "plot", "reading .wav files")
     try:
         if suffix == ".npy":
             arr = np.load(path, allow_pickle=False)
         elif suffix == ".wav":
-            from scipy.io import wavfile
             rate, arr = wavfile.read(path)
             arr = arr.astype(np.float64)
             arr = arr / max(np.abs(arr).max(), 1e-12)

@@ -37,7 +37,7 @@ class PositionalEncoding(nn.Module):
     fraction of training done (set with :meth:`set_progress`). With ``coarse_to_fine=None``
     (default) all bands have weight 1.
 
-    Example:
+    Examples:
         >>> enc = PositionalEncoding(2, n_frequencies=6, coarse_to_fine=(0.1, 0.5))
         >>> enc.set_progress(0.0); enc.band_weights()[0].item()
         0.0
@@ -89,7 +89,7 @@ class FourierFeatures(nn.Module):
     ``n_features`` rows of ``B`` give ``2 * n_features`` outputs. ``B`` is a fixed buffer drawn
     from ``seed`` (Tancik et al. 2020).
 
-    Example:
+    Examples:
         >>> ff = FourierFeatures(2, n_features=128, sigma=10.0)
         >>> ff(torch.rand(4, 2)).shape
         torch.Size([4, 256])
@@ -138,7 +138,7 @@ class HashGridEncoding(nn.Module):
     CUDA at construction (``device="cuda"``); ``"torch"`` always uses the pure-PyTorch path.
     Table entries are initialised ``U(-1e-4, 1e-4)`` as in Instant-NGP.
 
-    Example:
+    Examples:
         >>> enc = HashGridEncoding(2, n_levels=8, log2_hashmap_size=14)
         >>> enc(torch.rand(10, 2) * 2 - 1).shape
         torch.Size([10, 16])
@@ -230,7 +230,7 @@ ENCODINGS.register("hashgrid", HashGridEncoding)
 def make_encoding(name: str | None, in_dim: int, **kwargs) -> nn.Module | None:
     """Build an encoding by name: ``None``/``"none"`` or one of ``ENCODINGS.names()``.
 
-    Example:
+    Examples:
         >>> make_encoding("positional", 2, n_frequencies=4).out_dim
         18
     """

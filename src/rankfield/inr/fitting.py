@@ -61,7 +61,7 @@ class FitConfig(Config):
         eval_chunk: samples per chunk when predicting everything (bounds memory).
         seed: seed of mini-batch sampling.
 
-    Example:
+    Examples:
         >>> FitConfig(steps=500, lr=5e-4).validate().lr_end_value()
         5e-05
     """
@@ -124,7 +124,7 @@ class FitResult:
 def make_optimizer(model: nn.Module, config: FitConfig) -> list[torch.optim.Optimizer]:
     """Adam over all parameters, or Muon over hidden-to-hidden weight matrices plus Adam over the rest.
 
-    Example:
+    Examples:
         >>> from rankfield.inr import CoordinateMLP
         >>> [type(o).__name__ for o in make_optimizer(CoordinateMLP(width=16), FitConfig(optimizer="muon"))]
         ['Adam', 'Muon']
@@ -153,7 +153,7 @@ def load_model(path: str | Path, device="cpu") -> tuple[CoordinateMLP, dict]:
 
     The checkpoint is read with ``torch.load(weights_only=True)``: it is plain data, never code.
 
-    Example:
+    Examples:
         >>> import tempfile, torch
         >>> from rankfield.inr import CoordinateMLP, FitConfig, fit
         >>> path = tempfile.mkdtemp() + "/ck.pt"
@@ -182,7 +182,7 @@ def predict(model: nn.Module, coords: torch.Tensor, chunk: int = 65536, amp: boo
 
     ``amp=True`` evaluates under bf16 autocast on CUDA (faster, less exact); the default is full precision.
 
-    Example:
+    Examples:
         >>> from rankfield.inr import CoordinateMLP
         >>> predict(CoordinateMLP(in_features=2, out_features=1, width=8), torch.zeros(4, 5, 2), chunk=7).shape
         torch.Size([4, 5, 1])
@@ -251,7 +251,7 @@ def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: F
     ``time``. A NaN/Inf loss raises :class:`TrainingDivergedError`; the last checkpoint on disk is the last
     good one. Ctrl-C raises ``TrainingInterrupted`` after checkpointing the last finished step.
 
-    Example:
+    Examples:
         >>> from rankfield.inr import CoordinateMLP, chirp
         >>> t, y = chirp(256)
         >>> res = fit(CoordinateMLP(in_features=1, out_features=1, activation="sine", width=64), t, y,
@@ -350,7 +350,7 @@ def fit_signal(signal: torch.Tensor, t: torch.Tensor | None = None, model: nn.Mo
 
     The default model is a SIREN 3x256. ``metrics`` gets ``psnr`` (on the signal's own range).
 
-    Example:
+    Examples:
         >>> from rankfield.inr import chirp, CoordinateMLP
         >>> t, y = chirp(200)
         >>> res = fit_signal(y, t, model=CoordinateMLP(in_features=1, out_features=1, activation="sine", width=32),
@@ -388,7 +388,7 @@ def fit_image(image: torch.Tensor, model: nn.Module | None = None, config: FitCo
     ``metrics``: ``psnr``, ``ssim`` (full image), ``psnr_train`` and (with holdout) ``psnr_heldout``.
     Evaluation runs at the model's precision unless ``config.amp`` asks for bf16.
 
-    Example:
+    Examples:
         >>> from rankfield.inr import CoordinateMLP, default_image
         >>> res = fit_image(default_image(32), model=CoordinateMLP(activation="sine", width=64),
         ...                 config=FitConfig(steps=100, progress=False))
@@ -429,7 +429,7 @@ def fit_occupancy(shape: str = "composite", model: nn.Module | None = None, conf
     surface (found by rejection on a dense uniform pool). ``metrics["iou"]`` is measured on an
     ``eval_resolution^3`` grid. The default model is a ReLU MLP with positional encoding.
 
-    Example:
+    Examples:
         >>> from rankfield.inr import CoordinateMLP
         >>> res = fit_occupancy("sphere", model=CoordinateMLP(in_features=3, out_features=1, width=32), n_points=4000,
         ...                     eval_resolution=16, config=FitConfig(steps=150, lr=3e-3, batch_size=2000, progress=False))

@@ -57,7 +57,7 @@ def rank_expanding_init_(layer: nn.Module, domain: tuple[float, float] = (-1.0, 
         n_samples: Sobol points used to estimate each feature's RMS.
         seed: seed of the directions, offsets and sample points.
 
-    Example:
+    Examples:
         >>> layer = rank_expanding_init_(nn.Linear(2, 64))
         >>> layer.weight.shape
         torch.Size([64, 2])

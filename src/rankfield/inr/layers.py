@@ -54,7 +54,7 @@ class ConditionedLinear(nn.Module):
     flow through them); ``recompute=False`` computes them once at construction (or at :meth:`refreeze`)
     and keeps them fixed: a constant diagonal preconditioner.
 
-    Example:
+    Examples:
         >>> layer = ConditionedLinear(64, 64, mode="row")
         >>> layer(torch.randn(8, 64)).shape
         torch.Size([8, 64])
@@ -117,7 +117,7 @@ class LowRankLinear(nn.Module):
     (default ``1 / (3 in)``, the variance of :class:`torch.nn.Linear`'s default weight), so the
     layer starts at the same scale as the dense layer it replaces.
 
-    Example:
+    Examples:
         >>> LowRankLinear(256, 256, rank=4).weight.shape
         torch.Size([256, 256])
     """
@@ -155,7 +155,7 @@ class SineLowRankLinear(nn.Module):
     :class:`LowRankLinear`. ``omega`` and ``gain`` are fixed; ``gain`` defaults to ``sqrt(in)`` as in the
     authors' code. ``U`` and ``V`` are Kaiming-uniform (PyTorch's default for a weight of fan-in ``k``).
 
-    Example:
+    Examples:
         >>> layer = SineLowRankLinear(256, 256, rank=1, omega=30.0)
         >>> int(torch.linalg.matrix_rank(layer.weight.detach())) > 1
         True

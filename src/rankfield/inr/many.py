@@ -105,7 +105,7 @@ def stack_models(models: Sequence[nn.Module]):
     tuple ``x`` is passed as several arguments) and returns ``(N, ..., c)``. Buffers equal in every network (e.g. a coarse-to-fine progress) stay in
     ``base``, a copy of the first network; the others (e.g. per-seed Fourier matrices) are stacked.
 
-    Example:
+    Examples:
         >>> from rankfield.inr import CoordinateMLP
         >>> nets = [CoordinateMLP(in_features=1, out_features=1, width=8, seed=s) for s in range(3)]
         >>> call, params, _ = stack_models(nets)
@@ -162,7 +162,7 @@ def fit_many(models: Sequence[nn.Module], coords: torch.Tensor, targets: torch.T
     Returns:
         :class:`ManyFitResult`; ``metrics[i]["steps"]`` is where signal ``i`` stopped.
 
-    Example:
+    Examples:
         >>> from rankfield.inr import CoordinateMLP, FitConfig
         >>> x = torch.linspace(-1, 1, 64)[:, None]
         >>> y = torch.stack([torch.sin(k * x) for k in (1.0, 2.0, 3.0)])
@@ -364,7 +364,7 @@ def fit_images(images, model: MLPConfig | Sequence[nn.Module] | None = None, con
     ``predictions`` is ``(N, H, W, C)``; ``metrics[i]`` has ``psnr``, ``ssim``, ``psnr_train`` (and
     ``psnr_heldout``), ``steps``.
 
-    Example:
+    Examples:
         >>> from rankfield.inr import MLPConfig, FitConfig, default_image
         >>> img = default_image(16)
         >>> res = fit_images(torch.stack([img, img.flip(0)]), MLPConfig(activation="sine", width=32),

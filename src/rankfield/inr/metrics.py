@@ -20,7 +20,7 @@ def mse_to_psnr(mse: float | torch.Tensor, data_range: float = 1.0):
 def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> float:
     """Peak signal-to-noise ratio in dB over all elements.
 
-    Example:
+    Examples:
         >>> round(psnr(torch.zeros(4), torch.full((4,), 0.1)), 3)
         20.0
     """
@@ -42,7 +42,7 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, wind
 
     Images are ``(H, W)`` or ``(H, W, C)``; the window shrinks for images smaller than it.
 
-    Example:
+    Examples:
         >>> img = torch.rand(32, 32, 3)
         >>> round(ssim(img, img), 6)
         1.0

@@ -147,7 +147,7 @@ class CoordinateMLP(nn.Module):
     Inputs are coordinates in ``[-1, 1]^in_features`` of shape ``(..., in_features)``; outputs have
     shape ``(..., out_features)`` (the real part for WIRE).
 
-    Example:
+    Examples:
         >>> siren = CoordinateMLP(in_features=2, out_features=1, activation="sine", width=64)
         >>> siren(torch.zeros(10, 2)).shape
         torch.Size([10, 1])

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rankfield._extras import require
 from rankfield._io import save_figure, write_image
 
 __all__ = ["save_image", "save_error_map", "save_curves", "save_signal_plot", "save_comparison"]
@@ -18,7 +19,7 @@ class _Figures:
 
     @staticmethod
     def subplots(*args, figsize=None, **kwargs):
-        from matplotlib.figure import Figure
+        Figure = require("matplotlib.figure", "plot", "pictures").Figure
 
         fig = Figure(figsize=figsize)
         return fig, fig.subplots(*args, **kwargs)

@@ -5,7 +5,9 @@ all frames with per-frame latent codes and a rigidity loss from a differentiable
 ECCV 2024). Conventions: camera-to-world poses in OpenGL axes (see :mod:`rankfield.nerf.camera`),
 twists ordered ``[w, v]`` (see :mod:`rankfield.nerf.geometry`).
 
-Example (a few seconds on CPU)::
+Examples:
+    A few seconds on a CPU:
+
 
     >>> import tempfile
     >>> from rankfield.nerf import (generate_procedural_scene, load_blender, perturb_poses_barf,

@@ -13,7 +13,7 @@ Convention
   A ray is ``origin = c``, ``direction = R x_C`` (not normalised: the sample depth ``t`` is then the
   distance along the camera's optical axis, as in NeRF's ``near``/``far``).
 
-Example:
+Examples:
     >>> cam = Intrinsics(fx=50., fy=50., cx=16., cy=16., width=32, height=32)
     >>> pts = pixel_points(cam)           # (32*32, 3) on the z=-1 plane
     >>> o, d = rays_from_poses(torch.eye(4)[:3].expand(1, 3, 4), pts[None])

@@ -5,7 +5,7 @@ Every loader returns a :class:`Scene` in the convention of :mod:`rankfield.nerf.
 everything before returning (no files are written by them) and raise :class:`InputError` with a
 one-line message for bad input.
 
-Example:
+Examples:
     >>> import tempfile
     >>> root = generate_procedural_scene(tempfile.mkdtemp(), n_train=4, n_test=2, size=16)
     >>> scene = load_blender(root, "train")
@@ -175,7 +175,7 @@ def undistort_images(images: torch.Tensor, cam: Intrinsics, k1: float = 0.0, k2:
     distortion model (``r^2 = x^2 + y^2``, ``x_d = x (1 + k1 r^2 + k2 r^4 + k3 r^6) + 2 p1 x y + p2 (r^2 + 2 x^2)``,
     likewise ``y_d``) and the distorted image is sampled there (bilinear; outside the frame: edge values).
 
-    Example:
+    Examples:
         >>> cam = Intrinsics(fx=20.0, fy=20.0, cx=10.0, cy=8.0, width=20, height=16)
         >>> img = torch.rand(1, 16, 20, 3)
         >>> torch.allclose(undistort_images(img, cam), img, atol=1e-6)  # no distortion: unchanged
@@ -326,7 +326,7 @@ def holdout_split(scene: Scene, every: int = 8) -> tuple[Scene, Scene]:
     """Split ``scene`` into training frames and test frames ``0, every, 2 every, ...`` (the LLFF convention
     of BARF and NeRF), for files that have no test split of their own.
 
-    Example:
+    Examples:
         >>> import torch
         >>> s = Scene(images=torch.zeros(10, 4, 4, 3), poses=torch.eye(4)[:3].repeat(10, 1, 1),
         ...           intrinsics=Intrinsics(4.0, 4.0, 2.0, 2.0, 4, 4), near=1.0, far=2.0)
@@ -535,7 +535,7 @@ def generate_procedural_scene(out_dir: str | os.PathLike, n_train: int = 24, n_t
     radius ~1.4 of the origin; cameras at ``radius`` looking at it, so the Blender depth range ``[2, 6]``
     applies. Rendering is analytic ray casting with 3x3 supersampling (``size=48``, 30 views: ~1 s).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> p = generate_procedural_scene(tempfile.mkdtemp(), n_train=2, n_test=1, size=8)
         >>> sorted(x.name for x in p.glob("*.json"))
@@ -576,7 +576,7 @@ def perturb_poses_barf(c2w: torch.Tensor, sigma: float = 0.15, seed: int = 0,
     (``w2c_init = exp(xi) o w2c_gt``): each camera turns about its own centre and shifts by about ``|v|``.
     At sigma 0.15 on lego the mean initial centre error is about 0.82 (world) against 0.25 (camera).
 
-    Example:
+    Examples:
         >>> from rankfield.nerf.camera import look_at
         >>> gt = look_at(torch.tensor([[0.0, -4.0, 0.0], [4.0, 0.0, 0.0]]))
         >>> a, b = perturb_poses_barf(gt, 0.15, seed=0), perturb_poses_barf(gt, 0.15, seed=0, side="camera")

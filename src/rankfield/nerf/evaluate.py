@@ -7,7 +7,7 @@
    range scaled with it) and rendered; optionally a short photometric se(3) refinement per test view with
    the field frozen. 5. PSNR and SSIM from :mod:`rankfield.inr.metrics`.
 
-Example:
+Examples:
     >>> from rankfield.nerf.data import perturb_poses_barf, procedural_camera_poses
     >>> gt = procedural_camera_poses(8).float()
     >>> pose_errors(gt, gt)["rotation_deg_mean"] < 1e-3
@@ -43,7 +43,7 @@ def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
     frame, and ``alignment``: ``"sim3"``, or ``"translation"`` when the estimated centres coincide (e.g.
     identity init) and no rotation or scale can be fitted.
 
-    Example:
+    Examples:
         >>> from rankfield.nerf.camera import look_at
         >>> gt = look_at(torch.tensor([[0.0, -4.0, 1.0], [4.0, 0.0, 1.0], [0.0, 4.0, 1.0], [-4.0, 0.1, 1.5]]))
         >>> e = pose_errors(gt, gt)
@@ -88,7 +88,7 @@ def refine_test_poses(field, images: torch.Tensor, c2w: torch.Tensor, cam, rende
     Runs on the library's training engine (one Adam optimiser over per-view twists, constant LR).
     Returns the refined camera-to-world poses ``(V, 4, 4)``; ``steps=0`` returns ``c2w`` unchanged.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, Intrinsics
         >>> cam = Intrinsics(fx=8.0, fy=8.0, cx=4.0, cy=4.0, width=8, height=8)

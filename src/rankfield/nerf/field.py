@@ -1,6 +1,6 @@
 """Radiance field built from :mod:`rankfield.inr` parts: density + view-dependent colour.
 
-Example:
+Examples:
     >>> f = RadianceField(FieldConfig(width=32, depth=2))
     >>> sigma, rgb = f(torch.rand(10, 3), torch.randn(10, 3))
     >>> sigma.shape, rgb.shape

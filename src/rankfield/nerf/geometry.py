@@ -9,7 +9,7 @@ Conventions
 * Every exp/log uses a Taylor branch near zero so values *and gradients* are finite and correct at
   exactly zero (checked by float64 gradcheck in the tests).
 
-Example:
+Examples:
     >>> xi = torch.tensor([0.1, -0.2, 0.05, 0.3, 0.0, -0.1], dtype=torch.float64)
     >>> torch.allclose(se3_log(se3_exp(xi)), xi)
     True
@@ -132,7 +132,7 @@ def rigid_fit(src: torch.Tensor, dst: torch.Tensor, weights: torch.Tensor | None
     ``src``, ``dst``: ``(..., N, 3)``; returns ``(R (..., 3, 3), t (..., 3), s (...))``. Reflections are
     fixed (``det R = +1``). Gradients flow through the SVD (fine for non-degenerate point sets).
 
-    Example:
+    Examples:
         >>> src = torch.randn(10, 3, dtype=torch.float64)
         >>> R0 = so3_exp(torch.tensor([0.3, 0.1, -0.2], dtype=torch.float64))
         >>> R, t, s = rigid_fit(src, src @ R0.T + 1.0)

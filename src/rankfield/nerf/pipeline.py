@@ -1,6 +1,6 @@
 """End-to-end: build field + pose model, train jointly, evaluate poses and test views.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from rankfield.nerf.data import generate_procedural_scene, load_blender, perturb_poses_barf
     >>> root = generate_procedural_scene(tempfile.mkdtemp(), n_train=6, n_test=1, size=12)

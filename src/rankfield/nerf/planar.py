@@ -15,7 +15,7 @@ gauge (the image field can absorb any common homography) is removed by a least-s
 all estimated corners onto the true ones; the error is the mean corner distance in canonical pixels.
 A problem is solved when that error is below ``success_px`` (default 2 px).
 
-Example:
+Examples:
     >>> prob = make_planar_problem(seed=0, canvas=(48, 64), patch_px=12)
     >>> res = solve_planar(prob, "homography", PlanarConfig(steps=5, width=16))
     >>> res["corner_error_px"] >= 0
@@ -101,7 +101,7 @@ def make_barf_planar_problem(seed: int = 0, image: torch.Tensor | None = None, c
     corners leave the canvas are redrawn, as in BARF. ``patch_px`` samples each crop on a coarser grid
     (default: ``crop_px``, every pixel).
 
-    Example:
+    Examples:
         >>> p = make_barf_planar_problem(seed=0, canvas=(36, 48), crop_px=18)
         >>> p.patches.shape, float(p.delta[0].abs().sum())
         (torch.Size([5, 18, 18, 3]), 0.0)
@@ -212,7 +212,7 @@ class PlanarConfig(Config):
     def barf(cls, **overrides) -> "PlanarConfig":
         """BARF's planar settings (``overrides`` replace fields, e.g. a smaller field for a CPU).
 
-        Example:
+        Examples:
             >>> PlanarConfig.barf(width=64).steps
             5000
         """
@@ -288,13 +288,17 @@ def corner_error_px(est_corners: torch.Tensor, true_corners: torch.Tensor, width
 
 
 def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarConfig | None = None,
-                 device="cpu") -> dict:
+                 device="cpu", record_corners: bool = False) -> dict:
     """Fit the image field and the warps on the library's training engine; returns ``corner_error_px``,
-    ``initial_corner_error_px``, ``success``, ``psnr`` (patch reconstruction), ``seconds`` and ``history``.
+    ``initial_corner_error_px``, ``success``, ``psnr`` (patch reconstruction), ``seconds``, ``history``,
+    ``true_corners`` and ``corners`` (``(K, 4, 2)`` estimated patch corners in canvas coordinates).
 
-    Example:
+    ``record_corners=True`` also stores every log step's estimated corners in ``history["corners"]``
+    (for pictures and animations of the alignment).
+
+    Examples:
         >>> res = solve_planar(make_planar_problem(seed=0), "homography", PlanarConfig(steps=5, width=16))
-        >>> sorted(k for k in res if "corner" in k)
+        >>> sorted(k for k in res if "corner_error" in k)
         ['corner_error_px', 'initial_corner_error_px']
     """
     cfg = (config or PlanarConfig()).validate()
@@ -364,8 +368,14 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
     modules = {"field": field, "warp": net if method == "warp" else nn.ParameterList(warp_params)}
     if method == "warp":
         modules["codes"] = nn.ParameterList([codes])
+    def log_fn(record: dict) -> dict:
+        if not record_corners:
+            return {}
+        with torch.no_grad():
+            return {"corners": warp(corners[None].expand(K, -1, -1)).cpu().tolist()}
+
     trainer = Trainer(step_fn, modules, optims, cfg.steps, kind="nerf.planar", log_every=max(1, cfg.steps // 20),
-                      progress=False, generators={"pixels": gen})
+                      progress=False, generators={"pixels": gen}, log_fn=log_fn)
     trainer.run()
     with torch.no_grad():
         if method == "warp":  # explicit estimate: the homography fitted to the warp over the patch
@@ -376,7 +386,8 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
     err = corner_error_px(est_c.cpu(), true_c.cpu(), problem.image.shape[1], remove_gauge=gauge)
     return {"method": method, "corner_error_px": err, "initial_corner_error_px": init_err,
             "success": err < cfg.success_px, "psnr": float(-10 * math.log10(trainer.history["mse"][-1])),
-            "seconds": trainer.seconds, "history": trainer.history}
+            "seconds": trainer.seconds, "history": trainer.history, "corners": est_c.cpu(),
+            "true_corners": true_c.cpu()}
 
 
 def success_rate(method: str, n_problems: int = 20, config: PlanarConfig | None = None, sigma: float = 0.1,

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rankfield._extras import require
 from rankfield._io import save_figure, write_image
 from rankfield.nerf.camera import look_at
 from rankfield.nerf.geometry import SimilarityTransform, apply_sim3_to_poses
@@ -18,7 +19,8 @@ __all__ = ["plot_cameras", "save_view_grid", "turntable_poses", "save_turntable"
 def plot_cameras(gt: torch.Tensor, initial: torch.Tensor | None, estimated: torch.Tensor | None, path,
                  title: str = "camera centres") -> Path:
     """3-D scatter of camera centres (all in the GT frame, already aligned) with lines GT->estimate."""
-    from matplotlib.figure import Figure  # pyplot-free: no backend chosen, no global state
+    # pyplot-free: no backend chosen, no global state
+    Figure = require("matplotlib.figure", "plot", "pictures").Figure
 
     fig = Figure(figsize=(5.5, 5))
     ax = fig.add_subplot(projection="3d")

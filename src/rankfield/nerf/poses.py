@@ -12,7 +12,7 @@ for evaluation (:meth:`PoseModel.poses`), and may add a regulariser (the warp's 
   loss ``||x_W - T_t x_C||^2`` uses the differentiable Kabsch fit ``T_t``, which is also the frame's
   explicit pose.
 
-Example:
+Examples:
     >>> init = torch.eye(4)[:3].expand(3, 3, 4).clone()
     >>> model = InvertibleWarpPoses(init, WarpConfig(latent_dim=16, hidden=32))
     >>> x = torch.randn(3, 5, 3)
@@ -102,7 +102,7 @@ class SE3Refinement(PoseModel):
     On the small procedural scenes the world side diverges instead (12 views of 20 px, noise 0.06:
     5.1 -> 13 deg), where the camera side reduces both errors on camera-side noise: an open problem.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from rankfield.nerf.camera import look_at
         >>> from rankfield.nerf.data import perturb_poses_barf
@@ -369,7 +369,7 @@ def make_pose_model(kind: str, c2w_init: torch.Tensor, warp_config: WarpConfig |
 
     Module initialisation draws from a local seed: the caller's RNG state is untouched.
 
-    Example:
+    Examples:
         >>> import torch
         >>> make_pose_model("se3", torch.eye(4).repeat(3, 1, 1)).poses().shape
         torch.Size([3, 3, 4])

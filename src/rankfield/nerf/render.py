@@ -4,7 +4,7 @@ Depths ``t`` are measured along the (unnormalised) ray direction whose camera-fr
 so ``t`` is depth along the optical axis and ``[near, far]`` is a depth range. Forward-facing scenes
 sample uniformly in inverse depth (disparity).
 
-Example:
+Examples:
     >>> from rankfield.nerf.field import RadianceField, FieldConfig
     >>> f = RadianceField(FieldConfig(width=16, depth=1))
     >>> o, d = torch.zeros(5, 3), torch.tensor([[0., 0., -1.]]).expand(5, 3)

@@ -5,7 +5,7 @@ The field and the pose model have separate Adam optimisers with separate exponen
 Each step draws ``rays_per_step`` rays spread evenly over
 ``frames_per_step`` random training frames.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from rankfield.nerf import data, poses, field
     >>> root = data.generate_procedural_scene(tempfile.mkdtemp(), n_train=3, n_test=0, size=8)
