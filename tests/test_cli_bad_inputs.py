@@ -175,8 +175,16 @@ CASES = [
     ("seed-text", lambda t: ["fit-scene", *TINY_SCENE, "--seed", "abc", "--out", str(t / "o")], "seed"),
     # options
     ("rank-without-lowrank", lambda t: ["fit-image", *TINY_IMAGE, "--rank", "4", "--out", str(t / "o")], "--rank"),
-    ("rei-with-sine", lambda t: ["fit-image", *TINY_IMAGE, "--init", "rank_expanding", "--out", str(t / "o")],
-     "ReLU"),
+    ("rei-with-sine", lambda t: ["fit-image", *TINY_IMAGE, "--init", "rank_expanding", "--activation", "sine",
+                                 "--out", str(t / "o")], "ReLU"),
+    ("gauss-scale-with-sine", lambda t: ["fit-image", *TINY_IMAGE, "--gauss-scale", "3", "--out", str(t / "o")],
+     "--gauss-scale"),
+    ("frequencies-without-encoding", lambda t: ["fit-image", *TINY_IMAGE, "--frequencies", "4", "--out", str(t / "o")],
+     "--frequencies"),
+    ("omega0-with-relu", lambda t: ["fit-image", *TINY_IMAGE, "--activation", "relu", "--omega0", "5",
+                                    "--out", str(t / "o")], "--omega0"),
+    ("sine-omega-dense", lambda t: ["fit-image", *TINY_IMAGE, "--sine-omega", "5", "--out", str(t / "o")],
+     "--sine-omega"),
     ("device-unknown", lambda t: ["fit-signal", *TINY_SIGNAL, "--device", "tpu", "--out", str(t / "o")], "device"),
     ("config-missing", lambda t: ["fit-signal", *TINY_SIGNAL, "--config", str(t / "c.json"), "--out", str(t / "o")],
      "does not exist"),
@@ -354,7 +362,7 @@ def test_failed_run_into_an_existing_folder_removes_only_what_it_added(tmp_path)
     out = tmp_path / "o"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    assert main(["fit-image", *TINY_IMAGE, "--init", "rank_expanding", "--out", str(out)]) == 2
+    assert main(["fit-image", *TINY_IMAGE, "--init", "rank_expanding", "--activation", "sine", "--out", str(out)]) == 2
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 

@@ -84,3 +84,28 @@ def test_cli_user_errors_exit_2_with_one_line(tmp_path, capsys):
         assert rc == 2, (argv, err)
         assert err.startswith("rankfield: error:") and "\n" not in err and "Traceback" not in err, (argv, err)
     assert not (tmp_path / "o").exists()  # nothing half-written
+
+
+def test_fit_image_cli_model_options_reach_the_config(tmp_path, capsys):
+    """--init rank_expanding alone means a ReLU network; the paper defaults and the new flags land in the
+    model and fit configs written to config.json."""
+    def config_of(*options):
+        out = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+        assert main(["fit-image", "--size", "12", "--steps", "2", "--width", "16", "--out", str(out),
+                     "--no-progress", "--device", "cpu", *options]) == 0
+        return json.loads((out / "config.json").read_text())
+
+    rei = config_of("--init", "rank_expanding")
+    assert (rei["model"]["activation"], rei["model"]["init"]) == ("relu", "rank_expanding")
+    assert "relu + rank-expanding init" in capsys.readouterr().out
+    assert config_of("--activation", "wire")["model"]["omega0"] == 20.0
+    assert config_of()["model"]["omega0"] == 30.0
+    pe = config_of("--activation", "relu", "--encoding", "positional", "--frequencies", "6",
+                   "--lr-schedule", "exponential", "--lr-end", "1e-5")
+    assert pe["model"]["encoding_options"] == {"n_frequencies": 6}
+    assert (pe["fit"]["lr_schedule"], pe["fit"]["lr_end"]) == ("exponential", 1e-5)
+    ff = config_of("--activation", "relu", "--encoding", "fourier", "--frequencies", "32", "--fourier-sigma", "4")
+    assert ff["model"]["encoding_options"] == {"n_features": 32, "sigma": 4.0}
+    assert config_of("--activation", "gauss", "--gauss-scale", "3")["model"]["gauss_scale"] == 3.0
+    assert config_of("--activation", "finer", "--first-bias-scale", "5")["model"]["first_bias_scale"] == 5.0
+    assert config_of("--linear", "sine_lowrank", "--rank", "2", "--sine-omega", "7")["model"]["sine_omega"] == 7.0

@@ -23,7 +23,7 @@ def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, 
                    help=f"hidden activation (default: {activation})")
     g.add_argument("--init", default="paper", choices=INITS.names(),
                    help="initialization: the activation's paper init, PyTorch default, or rank-expanding "
-                        "first layer (ReLU only) (default: paper)")
+                        "first layer (ReLU only: implies --activation relu) (default: paper)")
     g.add_argument("--encoding", default="none", choices=("none",) + ENCODINGS.names(),
                    help="input encoding (default: none)")
     g.add_argument("--linear", default="dense", choices=LINEAR_TYPES,
@@ -31,7 +31,19 @@ def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, 
     g.add_argument("--rank", type=positive_int, default=None, help="rank of lowrank/sine_lowrank hidden layers")
     g.add_argument("--width", type=positive_int, default=width, help=f"units per hidden layer (default: {width})")
     g.add_argument("--depth", type=positive_int, default=depth, help=f"number of hidden layers (default: {depth})")
-    g.add_argument("--omega0", type=positive_float, default=30.0, help="sine/finer frequency omega0 (default: 30)")
+    g.add_argument("--omega0", type=positive_float, default=None,
+                   help="frequency omega0 of sine/finer/wire (default: the paper's: 30 for sine and finer, 20 for wire)")
+    g.add_argument("--first-bias-scale", type=positive_float, default=None,
+                   help="FINER's first-layer bias U(-k, k) (default: the layer's default bias)")
+    g.add_argument("--gauss-scale", type=positive_float, default=None, help="s of the Gauss activation exp(-(s z)^2) "
+                   "(default: 10)")
+    g.add_argument("--wire-sigma", type=positive_float, default=None, help="WIRE's sigma0 (default: 10)")
+    g.add_argument("--frequencies", type=positive_int, default=None,
+                   help="positional encoding: frequencies per axis (default: 10); fourier: features (default: 256)")
+    g.add_argument("--fourier-sigma", type=positive_float, default=None,
+                   help="standard deviation of the Fourier-feature matrix (default: 10)")
+    g.add_argument("--sine-omega", type=positive_float, default=None,
+                   help="omega inside sin(omega U V^T) of sine_lowrank layers (default: 30)")
     g.add_argument("--batchnorm", action="store_true", help="BatchNorm after every hidden linear layer")
 
 
@@ -42,6 +54,9 @@ def _add_train_options(p: argparse.ArgumentParser, steps: int, lr: float, single
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=positive_int, default=steps, help=f"optimizer steps (default: {steps})")
     g.add_argument("--lr", type=positive_float, default=lr, help=f"peak learning rate (default: {lr})")
+    g.add_argument("--lr-schedule", default="cosine", choices=choices_of(FitConfig, "lr_schedule"),
+                   help="learning-rate schedule from --lr to --lr-end (default: cosine)")
+    g.add_argument("--lr-end", type=positive_float, default=None, help="final learning rate (default: lr / 10)")
     g.add_argument("--batch-size", type=positive_int, default=None, help="samples per step (default: full batch)")
     if not single:  # fit-images: Adam, full precision, no checkpoints
         return
@@ -110,6 +125,31 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
     from rankfield.inr import CoordinateMLP, FitConfig, MLPConfig
 
     resolve_device(args.device)  # fail on an unavailable device before anything is written
+    explicit = getattr(args, "_explicit", set())
+    if args.init == "rank_expanding" and "activation" not in explicit and args.activation != "relu":
+        args.activation = "relu"  # the rank-expanding init is a ReLU init: asking for it asks for ReLU
+    encoding = None if args.encoding == "none" else args.encoding
+    options = {}
+    if args.frequencies is not None:
+        if encoding not in ("positional", "fourier"):
+            raise InputError("--frequencies is used by --encoding positional or fourier")
+        options["n_frequencies" if encoding == "positional" else "n_features"] = args.frequencies
+    if args.fourier_sigma is not None:
+        if encoding != "fourier":
+            raise InputError("--fourier-sigma is used by --encoding fourier")
+        options["sigma"] = args.fourier_sigma
+    for flag, value, activation in (("--first-bias-scale", args.first_bias_scale, "finer"),
+                                    ("--gauss-scale", args.gauss_scale, "gauss"),
+                                    ("--wire-sigma", args.wire_sigma, "wire")):
+        if value is not None and args.activation != activation:
+            raise InputError(f"{flag} is used by --activation {activation}, not by --activation {args.activation}")
+    if args.omega0 is not None and args.activation not in ("sine", "finer", "wire"):
+        raise InputError(f"--omega0 is used by --activation sine, finer or wire, not by --activation {args.activation}")
+    if args.sine_omega is not None and args.linear != "sine_lowrank":
+        raise InputError("--sine-omega is used by --linear sine_lowrank")
+    omega0 = args.omega0 if args.omega0 is not None else (20.0 if args.activation == "wire" else 30.0)
+    extra = {k: v for k, v in (("first_bias_scale", args.first_bias_scale), ("gauss_scale", args.gauss_scale),
+                               ("wire_sigma0", args.wire_sigma), ("sine_omega", args.sine_omega)) if v is not None}
     if args.rank is not None and args.linear not in ("lowrank", "sine_lowrank"):
         raise InputError(f"--rank is used by --linear lowrank or sine_lowrank, not by --linear {args.linear}")
     if getattr(args, "batchnorm", False) and args.command == "fit-images":
@@ -117,11 +157,12 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
     if args.command == "fit-images" and args.activation == "wire":
         raise InputError("--activation wire is not supported by fit-images (complex weights); use fit-image")
     mlp = MLPConfig(in_features=in_features, out_features=out_features, activation=args.activation,
-                    init=args.init, encoding=None if args.encoding == "none" else args.encoding,
-                    linear=args.linear, rank=args.rank, width=args.width, depth=args.depth, omega0=args.omega0,
-                    batchnorm=args.batchnorm, seed=args.seed).validate()
+                    init=args.init, encoding=encoding, encoding_options=options,
+                    linear=args.linear, rank=args.rank, width=args.width, depth=args.depth, omega0=omega0,
+                    batchnorm=args.batchnorm, seed=args.seed, **extra).validate()
     single = args.command != "fit-images"
-    cfg = FitConfig(steps=args.steps, lr=args.lr, batch_size=args.batch_size, device=args.device,
+    cfg = FitConfig(steps=args.steps, lr=args.lr, lr_end=args.lr_end, lr_schedule=args.lr_schedule,
+                    batch_size=args.batch_size, device=args.device,
                     progress=not args.no_progress, seed=args.seed,
                     **(dict(optimizer=args.optimizer, amp=args.amp, compile=args.compile,
                             checkpoint_path=str(out / "checkpoint.pt")) if single else {})).validate()

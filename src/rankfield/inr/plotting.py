@@ -56,7 +56,7 @@ def save_error_map(path: str | Path, pred: torch.Tensor, target: torch.Tensor) -
     plt = _plt()
     err = (pred - target).abs().float().mean(-1).cpu().numpy()
     fig, ax = plt.subplots(figsize=(5, 4.2))
-    im = ax.imshow(err, cmap="inferno", vmin=0, vmax=max(float(np.percentile(err, 99.5)), 1e-6))
+    im = ax.imshow(err, cmap="inferno", vmin=0, vmax=_error_vmax(err))
     ax.set_title("absolute error")
     ax.axis("off")
     fig.colorbar(im, ax=ax, fraction=0.046)
@@ -64,6 +64,11 @@ def save_error_map(path: str | Path, pred: torch.Tensor, target: torch.Tensor) -
     save_figure(fig, path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def _error_vmax(err: np.ndarray) -> float:
+    """The top of the error colour scale shared by every error picture: the 99.5th percentile."""
+    return max(float(np.percentile(err, 99.5)), 1e-6)
 
 
 def save_comparison(path: str | Path, target: torch.Tensor, pred: torch.Tensor, title: str = "") -> Path:
@@ -77,7 +82,7 @@ def save_comparison(path: str | Path, target: torch.Tensor, pred: torch.Tensor, 
         ax.imshow(a, cmap="gray" if a.ndim == 2 else None)
         ax.set_title(name)
         ax.axis("off")
-    im = axes[2].imshow(err, cmap="inferno")
+    im = axes[2].imshow(err, cmap="inferno", vmin=0, vmax=_error_vmax(err))  # the scale of save_error_map
     axes[2].set_title("absolute error")
     axes[2].axis("off")
     fig.colorbar(im, ax=axes[2], fraction=0.046)
