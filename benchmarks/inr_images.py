@@ -411,7 +411,7 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=2, help="seeds per image (default 2)")
     p.add_argument("--lowrank-images", type=int, default=1, help="images in the low-rank study (default 1)")
     p.add_argument("--generalization-images", type=int, default=1, help="images in the generalization study (default 1)")
-    p.add_argument("--sine-omega", type=float, default=30.0, help="omega of sine low-rank layers (default 30)")
+    p.add_argument("--sine-omega", type=float, default=1000.0, help="omega of sine low-rank layers (default 1000, the library default)")
     p.add_argument("--speed-repeats", type=int, default=9, help="interleaved repeats of the speed comparison; the median is reported (default 9)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")

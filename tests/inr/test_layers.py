@@ -66,10 +66,24 @@ def test_low_rank_has_exact_rank_and_matched_scale():
 def test_sine_low_rank_has_higher_stable_rank_at_equal_parameters(rank):
     torch.manual_seed(rank)
     plain = LowRankLinear(256, 256, rank=rank)
-    sine = SineLowRankLinear(256, 256, rank=rank, omega=30.0)
+    sine = SineLowRankLinear(256, 256, rank=rank)  # the default omega, 1000
     assert sum(p.numel() for p in plain.parameters()) == sum(p.numel() for p in sine.parameters())
     assert stable_rank(plain.weight) <= rank + 1e-6
     assert stable_rank(sine.weight) > 3 * stable_rank(plain.weight)
+
+
+def test_sine_low_rank_factors_start_like_the_authors_linear_layers():
+    """U ~ U(+-1/sqrt(k)), V ~ U(+-1/sqrt(in)): omega multiplies entries of std sqrt(k/(3k) / (3 in))."""
+    torch.manual_seed(0)
+    layer = SineLowRankLinear(256, 128, rank=4)
+    U, V = layer.U.detach(), layer.V.detach()
+    assert float(U.abs().max()) <= 1 / 4 ** 0.5 and float(U.abs().max()) > 0.9 / 4 ** 0.5
+    assert float(V.abs().max()) <= 1 / 256 ** 0.5 and float(V.abs().max()) > 0.9 / 256 ** 0.5
+    product_std = float((U @ V.T).std())
+    assert product_std == pytest.approx((1 / (9 * 256)) ** 0.5, rel=0.1)
+    # in the near-linear regime (small omega) the layer is the plain low-rank layer omega U V^T / g
+    small = SineLowRankLinear(256, 128, rank=4, omega=1e-3)
+    torch.testing.assert_close(small.weight, 1e-3 * small.U @ small.V.T / 16, rtol=1e-4, atol=1e-12)
 
 
 def test_rank_validation():

@@ -43,7 +43,7 @@ def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, 
     g.add_argument("--fourier-sigma", type=positive_float, default=None,
                    help="standard deviation of the Fourier-feature matrix (default: 10)")
     g.add_argument("--sine-omega", type=positive_float, default=None,
-                   help="omega inside sin(omega U V^T) of sine_lowrank layers (default: 30)")
+                   help="omega inside sin(omega U V^T) of sine_lowrank layers (default: 1000)")
     g.add_argument("--batchnorm", action="store_true", help="BatchNorm after every hidden linear layer")
 
 

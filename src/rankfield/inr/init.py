@@ -48,6 +48,20 @@ def rank_expanding_init_(layer: nn.Module, domain: tuple[float, float] = (-1.0, 
     with this init. The spectrum of ReLU ridge features still decays, so "close to the width" holds
     from ``rtol ~ 1e-4`` down, not at coarse tolerances.
 
+    **What it does not do (measured, issue 14).** The paper reports ReLU + REI 1.5 dB below PE; here the
+    gap stays near 9 dB, and no first-layer-only variant we tried closes it. On a development image
+    (DIV2K #7, 128x128, 3x128, 2000 full-batch Adam steps, lr 1e-3): default ReLU 22.6 dB (effective
+    rank of ``Z0`` 9.6), this init 24.8 dB (24.4), kinks through uniformly drawn points of the box with
+    the default directions 23.0 dB (9.8), this init with every feature scaled by 0.3 / 3 / 10 23.9 /
+    25.1 / 24.2 dB (24.4: a scale does not change the features' shape), ReLU + PE 33.6 dB (76.6). The
+    reason is in the features: ``relu(s (u . x - t))`` is a ramp whatever ``s``, ``u`` and ``t``, and the
+    Gram matrix of ramps over the box has a spectrum that decays polynomially, so the entropy (effective)
+    rank grows only by about 9 per doubling of the width (24.5 / 33.5 / 42.5 at widths 128 / 256 / 512 on
+    a 100x100 grid, seeds 0-2), while PE's grows in proportion to the width (93 / 166 / 294). Numerical rank near the width is reachable (above) and is what the paper's proposition is
+    about; effective rank, which is what predicts PSNR here, is not reachable with ReLU ramps in the
+    first layer alone. On held-out pixels (train on every other pixel) the order changes: ReLU 22.5,
+    REI 24.1, PE 13.5 (it overfits), SIREN 28.5 dB.
+
     Args:
         layer: an ``nn.Linear``-like module with ``weight (D, p)`` and ``bias (D,)`` (a
             :class:`~rankfield.inr.layers.ConditionedLinear` is re-frozen after).

@@ -153,7 +153,9 @@ class SineLowRankLinear(nn.Module):
 
     ``sin`` is applied elementwise, so ``rank(W)`` can exceed ``k`` at the same parameter count as
     :class:`LowRankLinear`. ``omega`` and ``gain`` are fixed; ``gain`` defaults to ``sqrt(in)`` as in the
-    authors' code. ``U`` and ``V`` are Kaiming-uniform (PyTorch's default for a weight of fan-in ``k``).
+    authors' code. ``U (out, k)`` and ``V (in, k)`` start as the authors' two ``nn.Linear`` factors do:
+    ``U ~ U(+-1/sqrt(k))`` (fan-in ``k``) and ``V ~ U(+-1/sqrt(in))`` (fan-in ``in``). (Until 0.1.x ``V`` was
+    drawn like ``U``, which made the effective ``omega`` ``sqrt(in / k)`` times larger: 16x at ``in=256, k=1``.)
 
     Examples:
         >>> layer = SineLowRankLinear(256, 256, rank=1, omega=30.0)
@@ -161,7 +163,7 @@ class SineLowRankLinear(nn.Module):
         True
     """
 
-    def __init__(self, in_features: int, out_features: int, rank: int, omega: float = 30.0,
+    def __init__(self, in_features: int, out_features: int, rank: int, omega: float = 1000.0,
                  gain: float | None = None, bias: bool = True, device=None, dtype=None):
         super().__init__()
         _check_dims(in_features, out_features)
@@ -173,10 +175,13 @@ class SineLowRankLinear(nn.Module):
         self.gain = float(gain) if gain is not None else math.sqrt(in_features)
         self.U = nn.Parameter(torch.empty(out_features, rank, device=device, dtype=dtype))
         self.V = nn.Parameter(torch.empty(in_features, rank, device=device, dtype=dtype))
+        # the authors' factors are two nn.Linear weights: U (out, k) with fan-in k, V^T (k, in) with fan-in
+        # in, so U ~ U(+-1/sqrt(k)) and V ~ U(+-1/sqrt(in)); omega then means what it means in their code
+        bound = 1 / math.sqrt(in_features)
         nn.init.kaiming_uniform_(self.U, a=math.sqrt(5))
-        nn.init.kaiming_uniform_(self.V, a=math.sqrt(5))
+        nn.init.uniform_(self.V, -bound, bound)
         self.bias = nn.Parameter(torch.empty(out_features, device=device, dtype=dtype).uniform_(
-            -1 / math.sqrt(in_features), 1 / math.sqrt(in_features))) if bias else None
+            -bound, bound)) if bias else None
 
     @property
     def weight(self) -> torch.Tensor:
@@ -193,7 +198,7 @@ LINEAR_TYPES = ("dense", "conditioned", "lowrank", "sine_lowrank")
 
 
 def make_linear(kind: str, in_features: int, out_features: int, *, rank: int | None = None,
-                sine_omega: float = 30.0, sine_gain: float | None = None, lowrank_init_var: float | None = None,
+                sine_omega: float = 1000.0, sine_gain: float | None = None, lowrank_init_var: float | None = None,
                 conditioning: str = "row", recompute: bool = True, device=None, dtype=None) -> nn.Module:
     """Build a linear layer by kind (one of :data:`LINEAR_TYPES`)."""
     if kind == "dense":
