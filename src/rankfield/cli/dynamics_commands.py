@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "discover", help="discover governing equations from a noisy trajectory (RKTV-INR + SINDy)",
         description="Denoise a trajectory with RKTV-INR and discover its equations with SINDy. Without CSV: "
-                    "a simulated system (default Lorenz, 10%% noise: sigma_j = level * std(x_j)).")
+                    "a simulated system (default Lorenz, 10% noise: sigma_j = level * std(x_j)).")
     p.add_argument("csv", nargs="?", help="CSV file with a header row; omit to use a simulated system")
     p.add_argument("--time-column", default=None, help="name of the time column (default: the first column)")
     p.add_argument("--columns", default=None,
@@ -148,7 +148,11 @@ def run_discover(args) -> int:
     fd = ps.FiniteDifference()(x, t)
     summary = {"source": source, "n_samples": int(len(t)), "degree": degree, **res.to_dict(),
                "denoise_seconds": round(res.differentiation_seconds, 2),
-               "simulation_error_vs_data": val["error_vs_data"], "valid_fraction": val["valid_fraction"]}
+               "simulation_error_vs_data": val["error_vs_data"], "valid_fraction": val["valid_fraction"],
+               "definitions": {
+                   "simulation_error_vs_data": "||x_sim - x|| / ||x|| over the whole record (relative L2)",
+                   "valid_fraction": "fraction of the record before the simulated state departs from the data "
+                                     "by more than 20% of the data's RMS"}}
     if system is not None:
         xi_true = system.true_coefficients(degree)
         summary.update({
@@ -172,7 +176,8 @@ def run_discover(args) -> int:
               f"coefficient error (Frobenius, relative): {summary['coefficient_error_fro']:.3f}")
         print(f"derivative error: RKTV-INR {summary['derivative_error']:.3f} vs finite differences "
               f"{summary['derivative_error_finite_difference']:.3f}")
-    print(f"simulated model vs data: relative error {val['error_vs_data']:.3f}")
+    print(f"simulated model vs data: relative L2 error {val['error_vs_data']:.3f} (||x_sim - x|| / ||x|| over the "
+          f"record), within 20% RMS for the first {100 * val['valid_fraction']:.0f}% of it")
     print(f"outputs: {out}/discover.json, states.png, derivatives.png, simulation.png "
           f"({time.perf_counter() - start:.1f} s)")
     return 0

@@ -264,7 +264,32 @@ class DiscoveryResult:
                 "differentiation_seconds": self.differentiation_seconds}
 
     def format_equations(self, precision: int = 3) -> list[str]:
-        return [f"d{name}/dt = {eq}" for name, eq in zip(self.state_names, self.model.equations(precision))]
+        """One line per state, ``"dx/dt = -10.000 x + 10.000 y"`` (signs as operators, a constant as a bare
+        number)."""
+        return [f"d{name}/dt = {format_equation(row, self.feature_names, precision)}"
+                for name, row in zip(self.state_names, self.coefficients)]
+
+
+def format_equation(coefficients, feature_names, precision: int = 3) -> str:
+    """The right-hand side ``sum_j c_j f_j`` as text: zero terms left out, ``a - b`` rather than
+    ``a + -b``, the constant feature ``"1"`` printed as a bare number.
+
+    Examples:
+        >>> format_equation([1.5, 0.0, -0.25, 2.0], ["1", "x", "y", "x y"], precision=2)
+        '1.50 - 0.25 y + 2.00 x y'
+        >>> format_equation([0.0, 0.0], ["x", "y"])
+        '0'
+    """
+    parts = []
+    for c, name in zip(coefficients, feature_names):
+        if c == 0:
+            continue
+        magnitude = f"{abs(float(c)):.{precision}f}"
+        parts.append(("-" if c < 0 else "+", magnitude if name == "1" else f"{magnitude} {name}"))
+    if not parts:
+        return "0"
+    text = ("-" if parts[0][0] == "-" else "") + parts[0][1]
+    return text + "".join(f" {sign} {term}" for sign, term in parts[1:])
 
 
 def _n_features(library, n_states):
@@ -300,8 +325,8 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         >>> t, x = get_system("lotka_volterra").simulate()
         >>> res = discover(add_noise(x, 0.02, seed=0), t, config=RKTVConfig(steps=500, progress=False))
         >>> print("\\n".join(res.format_equations(precision=2)))
-        dx/dt =  1.00 x + -0.50 x y
-        dy/dt = -1.00 y +  0.50 x y
+        dx/dt = 1.00 x - 0.50 x y
+        dy/dt = -1.00 y + 0.50 x y
     """
     import time
 
@@ -339,8 +364,9 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
     ft = [tk[m] for tk, m in zip(ts0, keep)]
     model.fit(fx, t=ft, x_dot=fd, feature_names=state_names)
     thresholds = list(getattr(optimizer, "thresholds_", [threshold] * d if threshold is not None else []))
-    return DiscoveryResult(model=model, equations=model.equations(), coefficients=np.asarray(model.coefficients()),
-                           feature_names=list(model.get_feature_names()), state_names=state_names,
+    coefficients, feature_names = np.asarray(model.coefficients()), list(model.get_feature_names())
+    return DiscoveryResult(model=model, equations=[format_equation(row, feature_names) for row in coefficients],
+                           coefficients=coefficients, feature_names=feature_names, state_names=state_names,
                            t=ts0, x=xs0, x_smooth=x_smooth, x_dot=x_dot,
                            denoiser=getattr(differentiation, "denoiser_", None), thresholds=thresholds,
                            differentiation_seconds=diff_seconds)
