@@ -293,8 +293,10 @@ def solve_planar(problem: PlanarProblem, method: str = "warp", config: PlanarCon
     ``initial_corner_error_px``, ``success``, ``psnr`` (patch reconstruction), ``seconds``, ``history``,
     ``true_corners`` and ``corners`` (``(K, 4, 2)`` estimated patch corners in canvas coordinates).
 
-    ``record_corners=True`` also stores every log step's estimated corners in ``history["corners"]``
-    (for pictures and animations of the alignment).
+    ``record_corners=True`` also stores every log step's patch corners in ``history["corners"]`` (for
+    pictures and animations of the alignment): the corners mapped by the current warp. For ``homography``
+    the last entry is ``corners``; for ``warp``, ``corners`` comes from the homography fitted to the warp
+    over the whole patch, so it can differ slightly from the last recorded entry.
 
     Examples:
         >>> res = solve_planar(make_planar_problem(seed=0), "homography", PlanarConfig(steps=5, width=16))
