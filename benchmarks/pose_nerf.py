@@ -5,8 +5,13 @@ sigma = 0.15 and ``../shared/data/fern`` (LLFF) from identity init, each when pr
 alignment success rate over 20 random problems per method. Writes the ``pose_nerf`` section of
 docs/benchmarks.md and plots into docs/.
 
-    python benchmarks/pose_nerf.py            # full run (CPU: roughly 30 minutes)
+    python benchmarks/pose_nerf.py            # full run (2-core CPU: roughly 55 minutes)
     python benchmarks/pose_nerf.py --quick    # procedural scene with fewer steps + 5 planar problems
+
+Protocol (chosen on lego with the development noise seed 7; the table uses seed 1, see benchmarks/dev/):
+pose LR 3e-3 decayed exponentially to 1e-4 (se3) or 1e-3 (warp) over the run, field LR 3e-3 -> 1e-4,
+480 rays x 24 samples a step, 20000 steps on lego (each run within the issue's 15 minutes), 12000 on fern,
+3000 on the small procedural scene, all CPU threads; se3_camera only where it differs from se3 and is cheap.
 """
 
 from __future__ import annotations
@@ -33,14 +38,18 @@ from rankfield.nerf.planar import PlanarConfig, success_rate  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 METHODS = ["fixed", "se3", "se3_camera", "warp"]
+# final pose LR of each pose model (exponential decay from 3e-3), from the development runs on lego with noise
+# seed 7 at 12000 steps (benchmarks/dev/README.md): se3 1.24 -> 0.88 deg going from 1e-3 to 1e-4, the warp
+# 1.43 -> 1.62 deg (it still moves at the end and needs the larger LR)
+COLOURS = {"se3": "C0", "se3_camera": "C1", "warp": "C2"}
+POSE_LR_END = {"fixed": 1e-4, "se3": 1e-4, "se3_camera": 1e-4, "warp": 1e-3}
 
 
-def run_scene(name, train, test, init, steps, device, rays=480, samples=24, log=print):
+def run_scene(name, train, test, init, steps, device, rays=480, samples=24, methods=METHODS, log=print):
     rows = []
-    for method in METHODS:
+    for method in methods:
         field_cfg, warp_cfg = default_configs(train, quick=True)
-        # pose LR 3e-3 -> 1e-3: a slow decay (chosen on lego with noise seed 7; the table uses seed 1)
-        cfg = TrainConfig(steps=steps, rays_per_step=rays, lr_field=3e-3, lr_pose=3e-3, lr_pose_end=1e-3,
+        cfg = TrainConfig(steps=steps, rays_per_step=rays, lr_field=3e-3, lr_pose=3e-3, lr_pose_end=POSE_LR_END[method],
                           render=RenderConfig(n_samples=samples), progress=False)
         start = train.poses if method == "fixed" else init
         t0 = time.perf_counter()
@@ -54,10 +63,40 @@ def run_scene(name, train, test, init, steps, device, rays=480, samples=24, log=
                "train PSNR": m["train_psnr_last100"], "test PSNR": m.get("test_psnr", float("nan")),
                "test PSNR (no refine)": m.get("test_psnr_unrefined", m.get("test_psnr", float("nan"))),
                "test SSIM": m.get("test_ssim", float("nan")), "steps": steps,
-               "time (s)": round(time.perf_counter() - t0, 1)}
+               "train s": m["train_seconds"], "time (s)": round(time.perf_counter() - t0, 1)}
         log(json.dumps(row))
         row["_curve"] = m.get("pose_curve")  # per-step pose errors (raw JSON and the curve plot, not the table)
         rows.append(row)
+    return rows
+
+
+def field_speeds(train, init, device, rays=480, samples=24, steps=300, log=print):
+    """Training steps per second of se(3) refinement with each radiance field on ``train`` (median of
+    three timings of ``steps`` steps, each after the same number of warm-up steps)."""
+    from dataclasses import replace
+
+    from rankfield.nerf import RadianceField, SE3Refinement, train_scene
+
+    base, _ = default_configs(train, quick=True)
+    fields = {"PE MLP 3x64 (L=6)": base,
+              "PE MLP 4x128 (L=8)": replace(base, width=128, depth=4, n_frequencies=8),
+              "hash grid 12 levels, 2^15, smoothstep + MLP 2x64": replace(base, encoding="hashgrid", depth=2,
+                                                                         hash_interpolation="smoothstep")}
+    cfg = TrainConfig(steps=steps, rays_per_step=rays, render=RenderConfig(n_samples=samples, white_background=True),
+                      progress=False, log_every=steps)
+    rows = []
+    for name, fcfg in fields.items():
+        times = []
+        for _ in range(3):
+            field = RadianceField(fcfg, device=device)
+            pm = SE3Refinement(init.to(device))
+            train_scene(train, field, pm, replace(cfg, steps=20))  # warm-up (allocator, first-call costs)
+            t0 = time.perf_counter()
+            train_scene(train, field, pm, cfg)
+            times.append(time.perf_counter() - t0)
+        n_params = sum(p.numel() for p in RadianceField(fcfg).parameters())
+        rows.append({"field": name, "parameters": n_params, "steps/s": steps / float(np.median(times))})
+        log(json.dumps(rows[-1]))
     return rows
 
 
@@ -68,23 +107,46 @@ def _get(rows, scene_prefix, method, key):
 def target_lines(rows, planar, device) -> list[str]:
     """Each target of the issue, met or not, with the numbers of this run."""
     out = []
+
+    def met(ok):
+        return "MET" if ok else "NOT MET"
+
     if planar:
         w, h = planar["warp"]["success_rate"], planar["homography"]["success_rate"]
-        out.append(f"2-D alignment, warp succeeds more often than homography refinement: warp {w:.2f} vs "
-                   f"homography {h:.2f} -> {'MET' if w > h else 'NOT MET'}.")
+        out.append(f"2-D alignment: warp success >= 0.7 and above homography refinement: warp {w:.2f} vs "
+                   f"homography {h:.2f} -> {met(w >= 0.7 and w > h)}.")
     rw, rs = _get(rows, "lego", "warp", "rot (deg)"), _get(rows, "lego", "se3", "rot (deg)")
     if rw is not None:
-        pw, pg = _get(rows, "lego", "warp", "test PSNR"), _get(rows, "lego", "fixed GT", "test PSNR")
-        ok = rw < rs and rw < 1 and rs < 1 and pw >= pg - 1
-        out.append(f"lego_100 sigma 0.15: warp rotation {rw:.2f} deg vs se3 {rs:.2f} deg (both < 1 deg needed), warp "
-                   f"test PSNR {pw:.2f} vs fixed-GT {pg:.2f} dB (within 1 dB needed) -> {'MET' if ok else 'NOT MET'}.")
+        tw, ts = _get(rows, "lego", "warp", "trans (x100)"), _get(rows, "lego", "se3", "trans (x100)")
+        out.append(f"lego_100 sigma 0.15, rotation < 1 deg: se3 {rs:.2f}, warp {rw:.2f} -> se3 {met(rs < 1)}, "
+                   f"warp {met(rw < 1)}.")
+        out.append(f"lego_100, translation < 1.0 (x100, BARF's metric): se3 {ts:.2f}, warp {tw:.2f} -> "
+                   f"{met(ts < 1 and tw < 1)}.")
+        out.append(f"lego_100, warp <= se3 (rotation): {rw:.2f} vs {rs:.2f} deg -> {met(rw <= rs)}.")
+        pg = _get(rows, "lego", "fixed GT", "test PSNR")
+        for m in ("se3", "warp"):
+            pm = _get(rows, "lego", m, "test PSNR")
+            out.append(f"lego_100, {m} test PSNR (with test-time refinement) within 1 dB of GT-pose training: "
+                       f"{pm:.2f} vs {pg:.2f} dB -> {met(pm >= pg - 1)}.")
+        secs = {m: _get(rows, "lego", m, "time (s)") for m in ("se3", "warp")}
+        out.append("lego_100, each run <= 15 minutes on this CPU: " +
+                   ", ".join(f"{m} {v / 60:.1f} min" for m, v in secs.items()) +
+                   f" -> {met(max(secs.values()) <= 900)}.")
     else:
         out.append("lego_100: not run (data absent or --quick).")
-    if device.type == "cuda":
-        fr = _get(rows, "fern", "warp", "rot (deg)")
-        out.append(f"fern 1/8 on GPU within 10 min to < 0.5 deg: this run used 1/16 and {fr} deg -> see table.")
-    else:
-        out.append("fern on a GPU (< 0.5 deg within 10 minutes): NOT TESTED, no GPU in this run.")
+    for m in ("se3", "warp"):
+        row = next((r for r in rows if r["scene"].startswith("procedural") and r["method"] == m), None)
+        if row and row.get("_curve"):
+            t0, t1 = 100 * row["_curve"]["translation"][0], row["trans (x100)"]
+            out.append(f"procedural scene, translation error falls ({m}): {t0:.2f} -> {t1:.2f} (x100) -> "
+                       f"{met(t1 < t0)}.")
+    fr = [(m, _get(rows, "fern", m, "rot (deg)"), _get(rows, "fern", m, "time (s)")) for m in ("se3", "warp")]
+    if fr[0][1] is not None:
+        out.append("fern 1/16 from identity, registered (< 2 deg) within 20 minutes on the CPU: " +
+                   ", ".join(f"{m} {r:.2f} deg in {t / 60:.1f} min" for m, r, t in fr) +
+                   f" -> {met(all(r < 2 and t <= 1200 for _, r, t in fr))}.")
+    if device.type != "cuda":
+        out.append("fern 1/8 on a GPU (< 0.5 deg within 10 minutes): NOT TESTED, no GPU in this run.")
     return out
 
 
@@ -101,15 +163,17 @@ def plot_curves(rows, path):
             if r["scene"] != scene or r["method"] == "fixed GT" or not r.get("_curve"):
                 continue
             c = r["_curve"]
-            axes[0, j].plot(c["step"], c["rotation_deg"], label=r["method"])
-            axes[1, j].plot(c["step"], [100 * t for t in c["translation"]], label=r["method"])
+            colour = COLOURS.get(r["method"])  # one colour per pose model in every panel
+            axes[0, j].plot(c["step"], c["rotation_deg"], label=r["method"], color=colour)
+            axes[1, j].plot(c["step"], [100 * t for t in c["translation"]], label=r["method"], color=colour)
         axes[0, j].set_title(scene, fontsize=9)
         axes[0, j].set_yscale("log")
         axes[1, j].set_yscale("log")
         axes[1, j].set_xlabel("step")
     axes[0, 0].set_ylabel("rotation error (deg)")
     axes[1, 0].set_ylabel("translation error (x100, BARF)")
-    axes[0, 0].legend(fontsize=8)
+    for ax in axes[0]:
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -148,16 +212,19 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="procedural scene only, fewer steps, 5 planar problems")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--steps", type=int, default=None, help="steps per scene run (default 3000, quick 400)")
+    ap.add_argument("--steps", type=int, default=None, help="steps of the procedural runs (default 3000, quick 400)")
+    ap.add_argument("--lego-steps", type=int, default=20000, help="steps of the lego runs")
+    ap.add_argument("--fern-steps", type=int, default=12000, help="steps of the fern runs")
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's, all cores)")
     ap.add_argument("--planar-problems", type=int, default=None, help="planar problems per method (default 20)")
     ap.add_argument("--skip-planar", action="store_true")
     args = ap.parse_args(argv)
     device = resolve_device(args.device)
-    if device.type == "cpu":
-        torch.set_num_threads(1)  # small ops: 1 thread is faster than oversubscribing a shared CPU
+    if args.threads:
+        torch.set_num_threads(args.threads)
     steps = args.steps or (400 if args.quick else 3000)
     n_planar = args.planar_problems or (5 if args.quick else 20)
-    rows, read = [], []
+    rows, read, speeds = [], [], []
     t_all = time.perf_counter()
 
     import tempfile
@@ -171,15 +238,20 @@ def main(argv=None):
     if not args.quick and (lego / "transforms_train.json").exists():
         train, test = load_blender(lego, "train"), load_blender(lego, "test", max_frames=8)
         read.append(f"{lego}/transforms_train.json (100 frames), transforms_test.json (first 8 of 25)")
-        rows += run_scene("lego_100 (sigma 0.15)", train, test, perturb_poses_barf(train.poses, 0.15, seed=1), steps,
-                          device)
+        lego_init = perturb_poses_barf(train.poses, 0.15, seed=1)
+        speeds = field_speeds(train, lego_init, device)
+        # se3_camera is not run at this budget: at 3000 steps it stalled at 10.4 deg against 2.6 for se3
+        rows += run_scene("lego_100 (sigma 0.15)", train, test, lego_init, args.lego_steps, device,
+                          methods=["fixed", "se3", "warp"])
     else:
         print(f"skipping lego_100 ({'--quick' if args.quick else 'not found at ' + str(lego)})")
     fern = DATA / "fern"
     if not args.quick and (fern / "poses_bounds.npy").exists():
         train = load_llff(fern, factor=16)
         read.append(f"{fern}/poses_bounds.npy + images_16/ (20 frames, 252x189)")
-        rows += run_scene("fern 1/16 (identity init)", train, None, identity_poses(len(train)), steps, device)
+        # from identity the world-side and camera-side corrections are the same model: se3 only
+        rows += run_scene("fern 1/16 (identity init)", train, None, identity_poses(len(train)), args.fern_steps, device,
+                          methods=["fixed", "se3", "warp"])
     else:
         print(f"skipping fern ({'--quick' if args.quick else 'not found at ' + str(fern)})")
 
@@ -199,16 +271,27 @@ def main(argv=None):
     curves = DOCS / "pose_nerf_curves.png"
     plot_curves(rows, curves)
     body = ["Jointly optimised NeRF poses: fixed ground-truth poses, BARF per-frame se(3) refinement and the invertible "
-            "neural warp (rigidity loss, Kabsch poses); se3 = BARF's world-side correction, se3_camera = camera-side. Pose errors after Sim(3) Procrustes alignment of the camera "
+            "neural warp (rigidity loss, Kabsch poses); se3 = BARF's world-side correction, se3_camera = camera-side. "
+            "Pose errors after Sim(3) Procrustes alignment of the camera "
             "centres; trans = BARF's translation error, |t_aligned - t_gt| of the world-to-camera translations, x100; "
             "centre dist = aligned camera-centre distance x100 (scene units); test PSNR/SSIM on test views "
             "rendered at GT poses mapped into the learned frame, then 100 steps of test-time pose refinement (BARF's "
             "protocol; not for fixed GT poses). CPU-sized budgets: "
-            f"{steps} steps of 480 rays x 24 samples, field 3x64 ReLU with coarse-to-fine PE, warp 3 coupling blocks "
-            "(latent 32, hidden 64). The papers train 200k steps of 1024-2048 rays x 128 samples.", ""]
+            f"{args.lego_steps} steps on lego, {args.fern_steps} on fern, {steps} on the procedural scene, 480 rays x "
+            "24 samples a step, field 3x64 ReLU with coarse-to-fine PE (6 bands, window over 10-50% of the run), "
+            "pose LR 3e-3 -> 1e-4 (se3) or 1e-3 (warp), "
+            "field LR 3e-3 -> 1e-4, warp 3 coupling blocks (latent 32, hidden 64), "
+            f"{torch.get_num_threads()} CPU threads; `train s` = the optimisation alone, `time (s)` adds evaluation. "
+            "The papers train 200k steps of 1024-2048 rays x 128 samples.", ""]
     body.append(markdown_table(rows, [k for k in rows[0] if not k.startswith("_")]))
     if read:
         body += ["", "Data read: " + "; ".join(read) + "."]
+    if speeds:
+        body += ["", "Training speed of se(3) refinement on lego_100 with each radiance field (480 rays x 24 samples, "
+                 "median of 3 x 300 steps after a warm-up, this CPU). The pure-PyTorch hash grid (Heo et al.'s "
+                 "coarse-to-fine level window and smoothstep interpolation are options of `FieldConfig`) is "
+                 "gather/scatter-bound on a CPU; on a GPU (tiny-cuda-nn or not) it is the fast field:", "",
+                 markdown_table(speeds)]
     if planar:
         prow = [{"method": m, "problems": n_planar, "success rate": r["success_rate"],
                  "median corner err (px)": r["median_corner_error_px"], "mean corner err (px)": r["mean_corner_error_px"],
@@ -222,10 +305,17 @@ def main(argv=None):
              "nearly collinear ground-truth centres; they are not (singular values 1.16/0.39/0.07): the *estimated* "
              "centres collapse (spread 0.17 against 1.16), which makes the Sim(3) fit of centres meaningless. "
              "For identity init the world-side and camera-side se(3) corrections are the same model "
-             "(identical rows).",
+             "(se3_camera not run). On lego se3_camera is not run at this budget either: the previous run "
+             "(3000 steps, 2026-11-24) left it at 10.4 deg where se3 reached 2.6 deg.",
+             "", "Development (lego, noise seed 7; `benchmarks/dev/pose_lego.py`, log and table in "
+             "`benchmarks/dev/README.md`) chose the pose-LR decay per model and the budget: at 12000 steps se3 "
+             "ended at 1.24 deg with the earlier decay to 1e-3 (a plateau from ~9000 steps) and at 0.88 deg with "
+             "the decay to 1e-4; the warp at 1.43 deg with 1e-3 and 1.62 deg with 1e-4; the warp's authors' "
+             "first-layer init with coordinates scaled by 1/4 was worse at 3000 steps (7.2 against 4.7 deg). Two "
+             "CPU threads run 1.5x faster than one.",
              "", f"Raw rows: `{raw.name}`."]
-    raw.write_text(json.dumps({"rows": rows, "planar": {m: {k: v for k, v in r.items()} for m, r in planar.items()}},
-                              indent=1, default=float))
+    raw.write_text(json.dumps({"rows": rows, "field_speeds": speeds, "planar": {m: {k: v for k, v in r.items()} for m, r in planar.items()}},
+                              indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o)))
     body += ["", f"![pose errors and planar corner errors]({plot.name})", "",
              f"![pose errors against the step]({curves.name})", "",
              f"Total time {time.perf_counter() - t_all:.0f} s."]

@@ -111,3 +111,48 @@ def test_hash_grid_config_and_errors():
         HashGridEncoding(2, backend="tcnn")  # no CUDA/tinycudann here
     with pytest.raises(InputError):
         enc(torch.zeros(4, 2))
+
+
+def test_hash_grid_smoothstep_weights_and_flat_gradient_at_vertices():
+    """1-D grid of 8 cells: smoothstep interpolates with s = 3f^2 - 2f^3 (f the cell fraction), so the
+    derivative with respect to the position vanishes at a vertex, where linear interpolation has a kink."""
+    lin = HashGridEncoding(1, n_levels=1, n_features_per_level=1, log2_hashmap_size=8, base_resolution=8,
+                           backend="torch")
+    smooth = HashGridEncoding(1, n_levels=1, n_features_per_level=1, log2_hashmap_size=8, base_resolution=8,
+                              backend="torch", interpolation="smoothstep")
+    with torch.no_grad():
+        smooth.table.copy_(torch.randn_like(smooth.table))
+        lin.table.copy_(smooth.table)
+    t = smooth.table[0, :, 0].detach()
+    f = 0.3  # cell 2 of 8: u = (2 + f) / 8, x = 2u - 1
+    x = torch.tensor([[2 * (2 + f) / 8 - 1]])
+    s = 3 * f ** 2 - 2 * f ** 3
+    assert torch.allclose(smooth(x)[0, 0], t[2] * (1 - s) + t[3] * s, atol=1e-6)
+    assert torch.allclose(lin(x)[0, 0], t[2] * (1 - f) + t[3] * f, atol=1e-6)
+    for enc, expect_flat in ((smooth, True), (lin, False)):
+        xv = torch.tensor([[2 * (3 + 1e-4) / 8 - 1]], requires_grad=True)  # just past vertex 3
+        enc(xv).sum().backward()
+        slope = float(xv.grad)
+        assert (abs(slope) < 1e-2) == expect_flat, slope
+    with pytest.raises(InputError):
+        HashGridEncoding(2, interpolation="cubic")
+
+
+def test_hash_grid_coarse_to_fine_window_opens_levels_in_order():
+    enc = HashGridEncoding(2, n_levels=4, n_features_per_level=2, log2_hashmap_size=10, base_resolution=4,
+                           backend="torch", coarse_to_fine=(0.0, 0.5))
+    with torch.no_grad():
+        enc.table.normal_()
+    x = torch.rand(5, 2) * 2 - 1
+    full = HashGridEncoding(2, n_levels=4, n_features_per_level=2, log2_hashmap_size=10, base_resolution=4,
+                            backend="torch")
+    full.load_state_dict(enc.state_dict())
+    enc.set_progress(0.0)
+    assert torch.equal(enc.level_weights(), torch.zeros(4)) and enc(x).abs().max() == 0
+    enc.set_progress(0.25)  # alpha = 2: levels 0 and 1 fully on, 2 and 3 off
+    assert torch.allclose(enc.level_weights(), torch.tensor([1.0, 1.0, 0.0, 0.0]))
+    assert torch.allclose(enc(x)[:, :4], full(x)[:, :4]) and enc(x)[:, 4:].abs().max() == 0
+    enc.set_progress(0.5 * 2.5 / 4)  # alpha = 2.5: level 2 at (1 - cos(pi / 2)) / 2 = 0.5
+    assert torch.allclose(enc.level_weights(), torch.tensor([1.0, 1.0, 0.5, 0.0]))
+    enc.set_progress(1.0)
+    assert torch.allclose(enc(x), full(x))

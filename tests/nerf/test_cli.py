@@ -49,3 +49,16 @@ def test_tiny_run_writes_outputs_and_resumes(tmp_path, capsys):
     assert main(["fit-scene", "--out", str(out), "--no-progress", "--steps", "6", "--resume",
                  str(out / "checkpoint.pt")]) == 0
     assert json.loads((out / "metrics.json").read_text())["steps"] == 6
+
+
+@pytest.mark.parametrize("model, lr_end", [("se3", 1e-4), ("warp", 1e-3)])
+def test_pose_lr_end_defaults_per_pose_model_and_is_written_to_the_config(tmp_path, model, lr_end):
+    out = tmp_path / model
+    assert main(["fit-scene", "--pose-model", model, "--steps", "2", "--size", "8", "--views", "3", "--rays", "16",
+                 "--samples", "4", "--no-progress", "--test-time-refine", "0", "--out", str(out)]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["train"]["lr_pose_end"] == lr_end
+    assert main(["fit-scene", "--pose-model", model, "--lr-pose-end", "2e-3", "--steps", "2", "--size", "8",
+                 "--views", "3", "--rays", "16", "--samples", "4", "--no-progress", "--test-time-refine", "0",
+                 "--out", str(tmp_path / "explicit")]) == 0
+    assert json.loads((tmp_path / "explicit" / "config.json").read_text())["train"]["lr_pose_end"] == 2e-3

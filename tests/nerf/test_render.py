@@ -61,3 +61,20 @@ def test_chunked_render_equals_unchunked():
     a = render_image(f, o, d, RenderConfig(n_samples=8, chunk=7), 2.0, 6.0, 5, 10)
     b = render_image(f, o, d, RenderConfig(n_samples=8, chunk=4096), 2.0, 6.0, 5, 10)
     assert torch.allclose(a["rgb"], b["rgb"], atol=1e-6) and a["rgb"].shape == (5, 10, 3)
+
+
+def test_hash_grid_field_follows_the_coarse_to_fine_window():
+    """Heo et al.'s curriculum: with FieldConfig.coarse_to_fine the field's hash-grid levels open with the
+    training progress (nothing but the raw position reaches the trunk at progress 0)."""
+    from rankfield.nerf import FieldConfig, RadianceField
+
+    f = RadianceField(FieldConfig(encoding="hashgrid", width=16, depth=1, hash_levels=4, hash_log2_size=10,
+                                  coarse_to_fine=(0.0, 0.5), hash_interpolation="smoothstep"))
+    with torch.no_grad():
+        f.encoder.table.normal_()
+    x = torch.rand(6, 3) * 2 - 1
+    f.set_progress(0.0)
+    assert torch.all(f.encode(x)[:, 3:] == 0)
+    f.set_progress(1.0)
+    assert torch.all(f.encode(x)[:, 3:].abs().sum(0) > 0)
+    assert f.encoder.interpolation == "smoothstep"

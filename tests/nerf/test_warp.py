@@ -101,3 +101,17 @@ def test_raw_input_init_starts_from_the_coordinates_only():
     torch.testing.assert_close(warp.inverse(warp(x, code), code), x, atol=1e-5, rtol=0)  # still exactly invertible
     with pytest.raises(InputError, match="coupling init"):
         CouplingBlock(0, 4, 16, 3, None, 2, init="zeros")
+
+
+def test_warp_config_init_reaches_the_pose_model():
+    from rankfield.errors import InputError
+
+    init = procedural_camera_poses(3)
+    pm = InvertibleWarpPoses(init, WarpConfig(latent_dim=8, hidden=16, init="raw_input"))
+    for block in pm.net.blocks:
+        assert torch.all(block.net_a[0].weight[:, 2:] == 0) and torch.all(block.net_b[0].weight[:, 1:] == 0)
+    default = InvertibleWarpPoses(init, WarpConfig(latent_dim=8, hidden=16))
+    assert default.net.blocks[0].net_a[0].weight[:, 2:].abs().sum() > 0
+    torch.testing.assert_close(pm.poses(), init.float(), atol=1e-5, rtol=0)  # identity at init either way
+    with pytest.raises(InputError):
+        WarpConfig(init="zeros").validate()

@@ -15,6 +15,8 @@ from rankfield.nerf.poses import POSE_MODELS
 
 _DEFAULT_STEPS_PROCEDURAL = 1500
 _DEFAULT_STEPS_DATA = 3000
+# final pose LR of each pose model (lego development runs, benchmarks/dev/README.md)
+POSE_LR_END = {"se3": 1e-4, "se3_camera": 1e-4, "warp": 1e-3}
 
 
 def register(sub) -> None:
@@ -46,9 +48,9 @@ def register(sub) -> None:
                    help="field Adam learning rate, decayed to 1e-4 (default: 3e-3)")
     p.add_argument("--lr-pose", type=positive_float, default=3e-3,
                    help="pose-model Adam learning rate at the start (default: 3e-3)")
-    p.add_argument("--lr-pose-end", type=positive_float, default=1e-3,
-                   help="pose-model learning rate at the end, exponential decay (default: 1e-3; a slow decay: "
-                        "poses keep moving while the field sharpens)")
+    p.add_argument("--lr-pose-end", type=positive_float, default=None,
+                   help="pose-model learning rate at the end, exponential decay (default: 1e-4 for se3, 1e-3 for the "
+                        "warp, which still moves at the end; measured in benchmarks/dev/README.md)")
     p.add_argument("--size", type=positive_int, default=32, help="procedural scene image size (default: 32)")
     p.add_argument("--views", type=positive_int, default=24, help="procedural scene training views (default: 24)")
     p.add_argument("--downscale", type=_downscale, default=1.0,
@@ -62,9 +64,9 @@ def register(sub) -> None:
                    help="steps of photometric test-pose refinement before measuring test PSNR, BARF's protocol "
                         "(default: 100; 0 turns it off)")
     p.add_argument("--large", action="store_true", help="bigger field/warp (BARF-like widths); slower")
-    p.add_argument("--threads", type=positive_int, default=1,
-                   help="CPU threads for torch (default: 1; the per-step batches are small and oversubscribed "
-                        "cores slow training down many times)")
+    p.add_argument("--threads", type=positive_int, default=None,
+                   help="CPU threads for torch (default: torch's, one per core, at most 4; on a 2-core machine 2 threads "
+                        "train 1.5x faster than 1, while many threads on small per-step batches add overhead)")
     p.add_argument("--resume", default=None, help="continue from a checkpoint written by an earlier fit-scene run")
     add_log_option(p)
     add_common_options(p, "outputs/fit-scene")
@@ -120,7 +122,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     if device.type == "cpu":
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads or min(4, torch.get_num_threads()))
     ck = load_run_checkpoint(args, CHECKPOINT_KIND)
     init_c2w = ck["extra"].get("init_c2w") if ck is not None else None
     check_memory(4.0 * 3 * 4 * args.views * args.size ** 2 if args.data is None else 0, "the procedural scene")
@@ -140,7 +142,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
     cfg = TrainConfig(steps=args.steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
                       lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
-                      lr_pose_end=min(args.lr_pose_end, args.lr_pose),
+                      lr_pose_end=min(args.lr_pose_end or POSE_LR_END.get(args.pose_model, 1e-4), args.lr_pose),
                       progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()
     args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}
     rcfg = RenderConfig(n_samples=args.samples, white_background=train.white_background,

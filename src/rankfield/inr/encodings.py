@@ -138,6 +138,13 @@ class HashGridEncoding(nn.Module):
     CUDA at construction (``device="cuda"``); ``"torch"`` always uses the pure-PyTorch path.
     Table entries are initialised ``U(-1e-4, 1e-4)`` as in Instant-NGP.
 
+    For camera-pose refinement (Heo et al., ICML 2023): ``coarse_to_fine=(start, end)`` weights level ``l``
+    by BARF's cosine window ``(1 - cos(pi * clamp(alpha - l, 0, 1))) / 2`` with
+    ``alpha = n_levels * (progress - start) / (end - start)`` (set with :meth:`set_progress`), so the fine
+    levels join late; ``interpolation="smoothstep"`` replaces the linear weights ``f`` by
+    ``3f^2 - 2f^3``, whose gradient with respect to the position is continuous across cells
+    (Instant-NGP's and tiny-cuda-nn's ``Smoothstep`` option).
+
     Examples:
         >>> enc = HashGridEncoding(2, n_levels=8, log2_hashmap_size=14)
         >>> enc(torch.rand(10, 2) * 2 - 1).shape
@@ -146,8 +153,15 @@ class HashGridEncoding(nn.Module):
 
     def __init__(self, in_dim: int, n_levels: int = 16, n_features_per_level: int = 2,
                  log2_hashmap_size: int = 19, base_resolution: int = 16, per_level_scale: float = 2.0,
-                 backend: str = "auto", device=None, seed: int = 0):
+                 backend: str = "auto", device=None, seed: int = 0,
+                 coarse_to_fine: tuple[float, float] | None = None, interpolation: str = "linear"):
         super().__init__()
+        if interpolation not in ("linear", "smoothstep"):
+            raise InputError(f"interpolation must be 'linear' or 'smoothstep', got {interpolation!r}")
+        if coarse_to_fine is not None and not (0 <= coarse_to_fine[0] < coarse_to_fine[1]):
+            raise InputError(f"coarse_to_fine must be (start, end) with 0 <= start < end, got {coarse_to_fine}")
+        self.coarse_to_fine, self.interpolation = coarse_to_fine, interpolation
+        self.register_buffer("progress", torch.tensor(1.0, device=device), persistent=False)  # old checkpoints load
         for name, v in [("in_dim", in_dim), ("n_levels", n_levels), ("n_features_per_level", n_features_per_level),
                         ("log2_hashmap_size", log2_hashmap_size), ("base_resolution", base_resolution)]:
             _check_positive_int(name, v)
@@ -189,7 +203,28 @@ class HashGridEncoding(nn.Module):
         """The equivalent ``tinycudann`` encoding config."""
         return {"otype": "HashGrid", "n_levels": self.n_levels, "n_features_per_level": self.n_features_per_level,
                 "log2_hashmap_size": self.log2_hashmap_size, "base_resolution": self.base_resolution,
-                "per_level_scale": self.per_level_scale}
+                "per_level_scale": self.per_level_scale,
+                "interpolation": "Smoothstep" if self.interpolation == "smoothstep" else "Linear"}
+
+    def set_progress(self, progress: float) -> None:
+        """Set the fraction of training done, in ``[0, 1]``; drives the coarse-to-fine level window."""
+        self.progress.fill_(float(progress))
+
+    def level_weights(self) -> torch.Tensor:
+        """Weight of each level, shape ``(n_levels,)`` (all ones without ``coarse_to_fine``)."""
+        ones = torch.ones(self.n_levels, device=self.progress.device)
+        if self.coarse_to_fine is None:
+            return ones
+        start, end = self.coarse_to_fine
+        alpha = (self.progress - start) / (end - start) * self.n_levels
+        k = torch.arange(self.n_levels, device=ones.device, dtype=ones.dtype)
+        return (1 - torch.cos(math.pi * (alpha - k).clamp(0, 1))) / 2
+
+    def _weighted(self, out: torch.Tensor) -> torch.Tensor:
+        """``(N, L, F)`` level features times the coarse-to-fine window."""
+        if self.coarse_to_fine is None:
+            return out
+        return out * self.level_weights().to(out.dtype)[:, None]
 
     def vertex_indices(self, vertices: torch.Tensor) -> torch.Tensor:
         """Table index of integer ``vertices`` of shape ``(..., L, d)`` at each level -> ``(..., L)``."""
@@ -208,16 +243,19 @@ class HashGridEncoding(nn.Module):
         lead = x.shape[:-1]
         u = ((x.reshape(-1, self.in_dim) + 1) / 2).clamp(0, 1)
         if self._tcnn is not None:
-            return self._tcnn(u).to(x.dtype).reshape(*lead, self.out_dim)
+            out = self._tcnn(u).to(x.dtype).reshape(-1, self.n_levels, self.n_features_per_level)
+            return self._weighted(out).reshape(*lead, self.out_dim)
         pos = u[:, None, :].float() * self.resolutions[:, None].float()  # (N, L, d)
         base = pos.floor().clamp(max=self.resolutions[:, None].float() - 1).long().clamp(min=0)
         frac = pos - base  # (N, L, d)
+        if self.interpolation == "smoothstep":
+            frac = frac * frac * (3 - 2 * frac)
         verts = base[:, :, None, :] + self.corners  # (N, L, 2^d, d)
         idx = self.vertex_indices(verts.transpose(1, 2)).transpose(1, 2)  # (N, L, 2^d)
         w = torch.where(self.corners.bool(), frac[:, :, None, :], 1 - frac[:, :, None, :]).prod(-1)  # (N, L, 2^d)
         level = torch.arange(self.n_levels, device=x.device)[None, :, None]
         feats = self.table[level, idx]  # (N, L, 2^d, F)
-        out = (w[..., None] * feats).sum(2)  # (N, L, F)
+        out = self._weighted((w[..., None] * feats).sum(2))  # (N, L, F)
         return out.reshape(*lead, self.out_dim).to(x.dtype)
 
 

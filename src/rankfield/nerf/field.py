@@ -38,7 +38,9 @@ class FieldConfig(Config):
         width, depth: hidden units and number of hidden layers of the density trunk (BARF: 256, 8).
         skip: hidden layer index that re-concatenates the encoded input (``None``: no skip).
         bound: positions are divided by ``bound`` before encoding (scene half-extent).
-        hash_levels, hash_log2_size: hash-grid size when ``encoding="hashgrid"``.
+        hash_levels, hash_log2_size: hash-grid size when ``encoding="hashgrid"`` (``coarse_to_fine`` then
+            windows its levels, Heo et al. 2023).
+        hash_interpolation: ``"linear"`` or ``"smoothstep"`` (continuous position gradients, Heo et al.).
         density_noise: std of noise added to raw density during training (0 = off).
     """
 
@@ -54,6 +56,7 @@ class FieldConfig(Config):
     bound: float = 1.5
     hash_levels: int = 12
     hash_log2_size: int = 15
+    hash_interpolation: Literal["linear", "smoothstep"] = "linear"
     density_noise: float = 0.0
 
     def validate(self) -> "FieldConfig":
@@ -77,7 +80,8 @@ class RadianceField(nn.Module):
             in_dim = self.encoder.out_dim
         elif cfg.encoding == "hashgrid":
             self.encoder = HashGridEncoding(3, n_levels=cfg.hash_levels, log2_hashmap_size=cfg.hash_log2_size,
-                                            base_resolution=8, per_level_scale=1.5, device=device)
+                                            base_resolution=8, per_level_scale=1.5, device=device,
+                                            coarse_to_fine=cfg.coarse_to_fine, interpolation=cfg.hash_interpolation)
             in_dim = self.encoder.out_dim + 3
         else:
             self.encoder = None
@@ -102,8 +106,8 @@ class RadianceField(nn.Module):
             self.to(device)
 
     def set_progress(self, progress: float) -> None:
-        """Fraction of training done, in ``[0, 1]`` (coarse-to-fine PE)."""
-        if isinstance(self.encoder, PositionalEncoding):
+        """Fraction of training done, in ``[0, 1]`` (coarse-to-fine PE bands or hash-grid levels)."""
+        if self.encoder is not None:
             self.encoder.set_progress(progress)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
