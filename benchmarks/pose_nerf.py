@@ -38,18 +38,15 @@ from rankfield.nerf.planar import PlanarConfig, success_rate  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 METHODS = ["fixed", "se3", "se3_camera", "warp"]
-# final pose LR of each pose model (exponential decay from 3e-3), from the development runs on lego with noise
-# seed 7 at 12000 steps (benchmarks/dev/README.md): se3 1.24 -> 0.88 deg going from 1e-3 to 1e-4, the warp
-# 1.43 -> 1.62 deg (it still moves at the end and needs the larger LR)
 COLOURS = {"se3": "C0", "se3_camera": "C1", "warp": "C2"}
-POSE_LR_END = {"fixed": 1e-4, "se3": 1e-4, "se3_camera": 1e-4, "warp": 1e-3}
 
 
 def run_scene(name, train, test, init, steps, device, rays=480, samples=24, methods=METHODS, log=print):
     rows = []
     for method in methods:
         field_cfg, warp_cfg = default_configs(train, quick=True)
-        cfg = TrainConfig(steps=steps, rays_per_step=rays, lr_field=3e-3, lr_pose=3e-3, lr_pose_end=POSE_LR_END[method],
+        # the final pose LR is each pose model's default (se3 1e-4, warp 1e-3: default_lr_pose_end)
+        cfg = TrainConfig(steps=steps, rays_per_step=rays, lr_field=3e-3, lr_pose=3e-3,
                           render=RenderConfig(n_samples=samples), progress=False)
         start = train.poses if method == "fixed" else init
         t0 = time.perf_counter()
@@ -94,7 +91,7 @@ def field_speeds(train, init, device, rays=480, samples=24, steps=300, log=print
             t0 = time.perf_counter()
             train_scene(train, field, pm, cfg)
             times.append(time.perf_counter() - t0)
-        n_params = sum(p.numel() for p in RadianceField(fcfg).parameters())
+        n_params = sum(p.numel() for p in field.parameters())
         rows.append({"field": name, "parameters": n_params, "steps/s": steps / float(np.median(times))})
         log(json.dumps(rows[-1]))
     return rows

@@ -11,12 +11,10 @@ from rankfield._io import atomic_write, check_memory
 from rankfield.cli._common import (add_common_options, add_log_option, cli_record, load_run_checkpoint, log_callbacks,
                                    nonneg_int, positive_float, positive_int, require_pictures)
 from rankfield.errors import InputError
-from rankfield.nerf.poses import POSE_MODELS
+from rankfield.nerf.poses import POSE_MODELS, default_lr_pose_end
 
 _DEFAULT_STEPS_PROCEDURAL = 1500
 _DEFAULT_STEPS_DATA = 3000
-# final pose LR of each pose model (lego development runs, benchmarks/dev/README.md)
-POSE_LR_END = {"se3": 1e-4, "se3_camera": 1e-4, "warp": 1e-3}
 
 
 def register(sub) -> None:
@@ -142,7 +140,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
     cfg = TrainConfig(steps=args.steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
                       lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
-                      lr_pose_end=min(args.lr_pose_end or POSE_LR_END.get(args.pose_model, 1e-4), args.lr_pose),
+                      lr_pose_end=min(args.lr_pose_end or default_lr_pose_end(args.pose_model), args.lr_pose),
                       progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()
     args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}
     rcfg = RenderConfig(n_samples=args.samples, white_background=train.white_background,

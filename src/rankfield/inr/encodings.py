@@ -28,6 +28,22 @@ def _check_positive_int(name: str, value) -> None:
         raise InputError(f"{name} must be a positive integer, got {value!r}")
 
 
+def _check_window(coarse_to_fine) -> None:
+    if coarse_to_fine is not None and not 0.0 <= coarse_to_fine[0] < coarse_to_fine[1]:
+        raise InputError(f"coarse_to_fine must be (start, end) with 0 <= start < end, got {coarse_to_fine}")
+
+
+def _cosine_window(progress: torch.Tensor, coarse_to_fine, n: int) -> torch.Tensor:
+    """BARF's weights of ``n`` bands/levels: ``(1 - cos(pi * clamp(alpha - k, 0, 1))) / 2``,
+    ``alpha = n * (progress - start) / (end - start)``; ones without a window."""
+    if coarse_to_fine is None:
+        return torch.ones(n, device=progress.device, dtype=progress.dtype)
+    start, end = coarse_to_fine
+    alpha = (progress - start) / (end - start) * n
+    k = torch.arange(n, device=progress.device, dtype=progress.dtype)
+    return (1 - torch.cos(math.pi * (alpha - k).clamp(0, 1))) / 2
+
+
 class PositionalEncoding(nn.Module):
     """NeRF positional encoding with the BARF coarse-to-fine window.
 
@@ -50,10 +66,7 @@ class PositionalEncoding(nn.Module):
         super().__init__()
         _check_positive_int("in_dim", in_dim)
         _check_positive_int("n_frequencies", n_frequencies)
-        if coarse_to_fine is not None:
-            start, end = coarse_to_fine
-            if not 0.0 <= start < end:
-                raise InputError(f"coarse_to_fine must be (start, end) with 0 <= start < end, got {coarse_to_fine}")
+        _check_window(coarse_to_fine)
         self.in_dim = in_dim
         self.n_frequencies = n_frequencies
         self.include_input = include_input
@@ -68,12 +81,7 @@ class PositionalEncoding(nn.Module):
 
     def band_weights(self) -> torch.Tensor:
         """Weight of each frequency band, shape ``(n_frequencies,)``."""
-        if self.coarse_to_fine is None:
-            return torch.ones_like(self.freqs)
-        start, end = self.coarse_to_fine
-        alpha = (self.progress - start) / (end - start) * self.n_frequencies
-        k = torch.arange(self.n_frequencies, device=self.freqs.device, dtype=self.freqs.dtype)
-        return (1 - torch.cos(math.pi * (alpha - k).clamp(0, 1))) / 2
+        return _cosine_window(self.progress, self.coarse_to_fine, self.n_frequencies).to(self.freqs.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = x[..., None] * self.freqs  # (..., d, L)
@@ -158,8 +166,7 @@ class HashGridEncoding(nn.Module):
         super().__init__()
         if interpolation not in ("linear", "smoothstep"):
             raise InputError(f"interpolation must be 'linear' or 'smoothstep', got {interpolation!r}")
-        if coarse_to_fine is not None and not (0 <= coarse_to_fine[0] < coarse_to_fine[1]):
-            raise InputError(f"coarse_to_fine must be (start, end) with 0 <= start < end, got {coarse_to_fine}")
+        _check_window(coarse_to_fine)
         self.coarse_to_fine, self.interpolation = coarse_to_fine, interpolation
         self.register_buffer("progress", torch.tensor(1.0, device=device), persistent=False)  # old checkpoints load
         for name, v in [("in_dim", in_dim), ("n_levels", n_levels), ("n_features_per_level", n_features_per_level),
@@ -212,13 +219,7 @@ class HashGridEncoding(nn.Module):
 
     def level_weights(self) -> torch.Tensor:
         """Weight of each level, shape ``(n_levels,)`` (all ones without ``coarse_to_fine``)."""
-        ones = torch.ones(self.n_levels, device=self.progress.device)
-        if self.coarse_to_fine is None:
-            return ones
-        start, end = self.coarse_to_fine
-        alpha = (self.progress - start) / (end - start) * self.n_levels
-        k = torch.arange(self.n_levels, device=ones.device, dtype=ones.dtype)
-        return (1 - torch.cos(math.pi * (alpha - k).clamp(0, 1))) / 2
+        return _cosine_window(self.progress, self.coarse_to_fine, self.n_levels)
 
     def _weighted(self, out: torch.Tensor) -> torch.Tensor:
         """``(N, L, F)`` level features times the coarse-to-fine window."""

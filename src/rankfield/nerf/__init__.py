@@ -34,7 +34,7 @@ from rankfield.nerf.geometry import (compose, invert, procrustes_sim3, rigid_fit
                                      se3_log, so3_exp, so3_log)
 from rankfield.nerf.pipeline import PoseNerfResult, fit_pose_nerf
 from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, PoseModel, SE3Refinement,
-                                  WarpConfig, make_pose_model)
+                                  WarpConfig, default_lr_pose_end, make_pose_model)
 from rankfield.nerf.render import RenderConfig, render_image, render_rays, volume_render
 from rankfield.nerf.train import TrainConfig, TrainResult, train_scene
 
@@ -47,6 +47,7 @@ __all__ = [
     "FieldConfig", "RadianceField", "RenderConfig", "render_rays", "render_image", "volume_render",
     "PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "InvertibleWarp", "InvertibleWarpPoses",
     "make_pose_model",
+    "default_lr_pose_end",
     "TrainConfig", "TrainResult", "train_scene",
     "pose_errors", "evaluate_views", "refine_test_poses", "render_view",
     "fit_pose_nerf", "PoseNerfResult",

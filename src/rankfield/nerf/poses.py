@@ -37,7 +37,7 @@ from rankfield.nerf.camera import rays_from_poses
 from rankfield.nerf.geometry import compose, invert, rigid_fit, se3_exp
 
 __all__ = ["PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "CouplingBlock", "InvertibleWarp",
-           "InvertibleWarpPoses", "make_pose_model"]
+           "InvertibleWarpPoses", "make_pose_model", "default_lr_pose_end"]
 
 
 class PoseModel(nn.Module):
@@ -45,9 +45,12 @@ class PoseModel(nn.Module):
 
     Attributes:
         n_frames: number of cameras.
+        default_lr_pose_end: the final pose LR :func:`~rankfield.nerf.train.train_scene` decays to when
+            ``TrainConfig.lr_pose_end`` is ``None`` (measured on lego, ``benchmarks/dev/README.md``).
     """
 
     n_frames: int
+    default_lr_pose_end: float = 1e-4
 
     def rays(self, idx: torch.Tensor, points_cam: torch.Tensor):
         """World rays of camera points ``(B, N, 3)`` of frames ``idx (B,)`` -> ``origins, directions (B, N, 3)``."""
@@ -293,6 +296,8 @@ class InvertibleWarpPoses(PoseModel):
     se(3)'s 0.79 deg on the same run; each warp step costs ~1.5x an se(3) step.
     """
 
+    default_lr_pose_end = 1e-3  # still descending at the end of a run: 1.43 deg with 1e-3, 1.62 with 1e-4
+
     def __init__(self, c2w_init: torch.Tensor, config: WarpConfig | None = None, probe_points: torch.Tensor | None = None,
                  seed: int = 0):
         super().__init__()
@@ -371,6 +376,20 @@ POSE_MODELS.register("se3", lambda c2w_init, warp_config=None, seed=0: SE3Refine
 POSE_MODELS.register("se3_camera", lambda c2w_init, warp_config=None, seed=0: SE3Refinement(c2w_init, side="camera"))
 POSE_MODELS.register("warp", lambda c2w_init, warp_config=None, seed=0: InvertibleWarpPoses(c2w_init, warp_config,
                                                                                             seed=seed))
+
+
+_POSE_CLASSES = {"fixed": FixedPoses, "se3": SE3Refinement, "se3_camera": SE3Refinement, "warp": InvertibleWarpPoses}
+
+
+def default_lr_pose_end(kind: str) -> float:
+    """The final pose LR of pose model ``kind`` when ``TrainConfig.lr_pose_end`` is ``None``.
+
+    Examples:
+        >>> default_lr_pose_end("se3"), default_lr_pose_end("warp")
+        (0.0001, 0.001)
+    """
+    POSE_MODELS.get(kind)  # one-line error for an unknown kind
+    return _POSE_CLASSES[kind].default_lr_pose_end
 
 
 def make_pose_model(kind: str, c2w_init: torch.Tensor, warp_config: WarpConfig | None = None, seed: int = 0) -> PoseModel:

@@ -43,7 +43,8 @@ class TrainConfig(Config):
         rays_per_step: rays per step [1024 Blender, 2048 LLFF].
         frames_per_step: frames the rays are drawn from each step (``None``: all frames).
         lr_field, lr_field_end: field Adam LR, decayed exponentially [5e-4 -> 1e-4].
-        lr_pose, lr_pose_end: pose-model Adam LR [1e-3 -> 1e-5].
+        lr_pose, lr_pose_end: pose-model Adam LR [1e-3 -> 1e-5]; ``lr_pose_end=None`` takes the pose
+            model's ``default_lr_pose_end`` (se3 1e-4, warp 1e-3), at most ``lr_pose``.
         pose_warmup: steps before the poses start moving (the field first settles).
         render: sampling/compositing settings.
         log_every: steps per history entry (one host sync and NaN check each).
@@ -58,7 +59,7 @@ class TrainConfig(Config):
     lr_field: float = 1e-3
     lr_field_end: float = 1e-4
     lr_pose: float = 3e-3
-    lr_pose_end: float = 1e-4
+    lr_pose_end: float | None = None
     pose_warmup: int = 0
     render: RenderConfig = dc_field(default_factory=RenderConfig)
     log_every: int = 10
@@ -75,6 +76,8 @@ class TrainConfig(Config):
         if self.pose_warmup < 0 or self.checkpoint_every < 0:
             raise InputError("pose_warmup and checkpoint_every must be >= 0")
         for name in ("lr_field", "lr_field_end", "lr_pose", "lr_pose_end"):
+            if name == "lr_pose_end" and self.lr_pose_end is None:
+                continue
             if not getattr(self, name) > 0:
                 raise InputError(f"{name} must be a finite number > 0, got {getattr(self, name)}")
         check_seed(self.seed)
@@ -119,11 +122,12 @@ def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, 
     T = int(ck["extra"].get("schedule_steps", ck["steps"])) if ck is not None else cfg.steps
     opt_f = torch.optim.Adam(field.parameters(), lr=cfg.lr_field)
     optims = {"field": Optim.scheduled(opt_f, "exponential", T, cfg.lr_field_end / cfg.lr_field)}
+    lr_pose_end = cfg.lr_pose_end if cfg.lr_pose_end is not None else min(pose_model.default_lr_pose_end, cfg.lr_pose)
     pose_params = [p for p in pose_model.parameters() if p.requires_grad]
     if pose_params:
         opt_p = torch.optim.Adam(pose_params, lr=cfg.lr_pose)
         optims["pose"] = Optim.scheduled(opt_p, "exponential", max(1, T - cfg.pose_warmup),
-                                         cfg.lr_pose_end / cfg.lr_pose, start=cfg.pose_warmup)
+                                         lr_pose_end / cfg.lr_pose, start=cfg.pose_warmup)
     gen = torch.Generator().manual_seed(cfg.seed)
     fps = min(N, cfg.frames_per_step or N)
     per_frame = max(1, cfg.rays_per_step // fps)
