@@ -85,6 +85,20 @@ def test_csv_run_writes_json_and_plots(tmp_path, capsys):
     assert summary["feature_names"][0] == "1" and len(summary["equations"]) == 2
     for name in ("states.png", "derivatives.png", "simulation.png"):
         assert (out / name).stat().st_size > 1000
+    assert len(summary["passes"]) == 1  # no refinement by default
+
+
+def test_refine_flag_reaches_discover_and_the_outputs(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["discover", _lv_csv(tmp_path), "--time-column", "time", "--columns", "prey,predator",
+                 "--steps", "60", "--refine", "2", "--refine-support", "full", "--no-progress", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "refinement: 2 pass(es); terms per pass" in text
+    summary = json.loads((out / "discover.json").read_text())
+    assert len(summary["passes"]) == 3 and summary["passes"][-1] == summary["coefficients"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["discover"]["refine"] == 2 and config["discover"]["refine_support"] == "full"
+    _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "-1"], "refine")
 
 
 @pytest.mark.slow

@@ -115,3 +115,40 @@ def test_ensemble_is_reproducible_and_validates_arguments():
     for bad in (dict(n_models=1), dict(inclusion=0.0), dict(inclusion=1.5), dict(block=0)):
         with pytest.raises(InputError):
             EnsembleSTLSQ(**bad)
+
+
+def test_refine_validates_and_rejects_what_it_cannot_refine():
+    from rankfield.dynamics import RKTVDenoiser
+
+    system, t, x, y = _lv(n=120)
+    den = RKTVDenoiser(RKTVConfig(steps=20, refine_steps=5, progress=False))
+    with pytest.raises(InputError, match="not fitted"):
+        den.refine([[0, 0]], [[True], [True]])
+    den.fit(y, t)
+    with pytest.raises(InputError, match="powers of shape"):
+        den.refine([[0], [1]], [[True, True]])  # one exponent column for two states
+    with pytest.raises(InputError, match="refine needs the RKTV-INR"):
+        discover(y, t, differentiation=ps.FiniteDifference(), refine=1)
+    with pytest.raises(InputError, match="refine must be"):
+        discover(y, t, refine=-1)
+    with pytest.raises(InputError, match="refine_support"):
+        discover(y, t, refine=1, refine_support="some")
+
+
+def test_refine_with_the_true_support_pulls_the_derivative_onto_the_model():
+    """Lotka-Volterra at 10% noise, 400 steps then one 300-step refinement on the true support: the model
+    term's least-squares coefficients approach the true ones and the derivative error against the clean
+    derivative falls. Measured (noise seeds 3 / 4 / 5): derivative error 0.125 -> 0.048, 0.130 -> 0.048,
+    0.119 -> 0.045; largest coefficient error 0.011 / 0.010 / 0.010."""
+    from rankfield.dynamics import RKTVDenoiser
+    from rankfield.dynamics.systems import library_powers
+
+    system, t, x, y = _lv(n=200, noise=0.1, seed=3)
+    clean_dot = system.rhs(x)
+    den = RKTVDenoiser(RKTVConfig(steps=400, refine_steps=300, weight_model=0.1, progress=False)).fit(y, t)
+    before = metrics.derivative_error(den.derivative(t), clean_dot)
+    truth = system.true_coefficients()
+    den.refine(library_powers(2, 2), truth != 0)
+    after = metrics.derivative_error(den.derivative(t), clean_dot)
+    assert after < 0.5 * before, (before, after)
+    assert np.abs(den.model_coefficients_[0] - truth).max() < 0.03, den.model_coefficients_[0]

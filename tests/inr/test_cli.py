@@ -98,6 +98,9 @@ def test_fit_image_cli_model_options_reach_the_config(tmp_path, capsys):
     rei = config_of("--init", "rank_expanding")
     assert (rei["model"]["activation"], rei["model"]["init"]) == ("relu", "rank_expanding")
     assert "relu + rank-expanding init" in capsys.readouterr().out
+    hats = config_of("--init", "hat_basis")
+    assert (hats["model"]["activation"], hats["model"]["init"]) == ("relu", "hat_basis")
+    assert "relu + hat-basis init (ours, two layers)" in capsys.readouterr().out
     assert config_of("--activation", "wire")["model"]["omega0"] == 20.0
     assert config_of()["model"]["omega0"] == 30.0
     pe = config_of("--activation", "relu", "--encoding", "positional", "--frequencies", "6",

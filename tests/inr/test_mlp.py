@@ -68,6 +68,11 @@ def test_encodings_in_mlp_and_progress():
     ({"linear": "lowrank", "rank": 300}, "rank must be"),
     ({"linear": "sine_lowrank"}, "needs rank"),
     ({"activation": "sine", "init": "rank_expanding"}, "ReLU"),
+    ({"activation": "sine", "init": "hat_basis"}, "ReLU"),
+    ({"init": "hat_basis", "depth": 1}, "depth >= 2"),
+    ({"init": "hat_basis", "linear": "lowrank", "rank": 4}, "dense second layer"),
+    ({"init": "hat_basis", "encoding": "positional"}, "raw coordinates"),
+    ({"init": "hat_basis", "in_features": 3, "width": 4}, "width >= 6"),
     ({"encoding": "wavelet"}, "unknown encoding"),
     ({"output_activation": "gelu"}, "output_activation"),
 ])

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import add_common_options, nonneg_float, positive_float, positive_int, require_pictures
+from rankfield.cli._common import (add_common_options, nonneg_float, nonneg_int, positive_float, positive_int,
+                                   require_pictures)
 from rankfield.errors import InputError
 
 
@@ -52,6 +53,12 @@ def register(subparsers) -> None:
                         "(bootstrap BIC sweeps, keep terms selected in >= 60%% of them; slower, see "
                         "docs/benchmarks.md for which recovers structure more reliably) (default: bic)")
     p.add_argument("--threshold", type=positive_float, default=None, help="fixed STLSQ threshold instead of the sweep")
+    p.add_argument("--refine", type=nonneg_int, default=0,
+                   help="model-in-the-loop passes: refit the denoiser with its derivative pulled towards the "
+                        "discovered model, then discover again (default 0; see docs/guide/dynamics.md)")
+    p.add_argument("--refine-support", choices=("selected", "full"), default="selected",
+                   help="terms of the model used in refinement: those the previous pass kept, or the whole "
+                        "library (default: selected)")
     add_common_options(p, "outputs/discover")
     p.set_defaults(func=run_discover)
 
@@ -136,9 +143,10 @@ def run_discover(args) -> int:
                          "(name the time column with --time-column)") from None
     print(f"data: {source}")
     cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress).validate()
-    args._configs = {"rktv": cfg.to_dict()}
+    args._configs = {"rktv": cfg.to_dict(), "discover": {"criterion": args.criterion, "threshold": args.threshold,
+                                                         "refine": args.refine, "refine_support": args.refine_support}}
     res = discover(x, t, degree=degree, config=cfg, criterion=args.criterion, threshold=args.threshold,
-                   state_names=names)
+                   state_names=names, refine=args.refine, refine_support=args.refine_support)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
     val = validate_model(res.model, t, x, x_clean=clean)
     out = Path(args.out)
@@ -168,6 +176,9 @@ def run_discover(args) -> int:
     plot_states(out / "states.png", t, x, x_s, names, clean)
     plot_derivatives(out / "derivatives.png", t, {"RKTV-INR": x_d, "finite difference": fd}, names, clean_dot)
     plot_simulation(out / "simulation.png", t, x, val["x_sim"], names, clean)
+    if args.refine:
+        terms = " -> ".join(str(int((c != 0).sum())) for c in res.passes)
+        print(f"refinement: {args.refine} pass(es); terms per pass {terms}")
     print("discovered equations:")
     for line in res.format_equations():
         print(f"  {line}")

@@ -22,8 +22,9 @@ def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, 
     g.add_argument("--activation", default=activation, choices=ACTIVATIONS.names(),
                    help=f"hidden activation (default: {activation})")
     g.add_argument("--init", default="paper", choices=INITS.names(),
-                   help="initialization: the activation's paper init, PyTorch default, or rank-expanding "
-                        "first layer (ReLU only: implies --activation relu) (default: paper)")
+                   help="initialization: the activation's paper init, PyTorch default, the rank-expanding "
+                        "first layer, or hat_basis (ours: first two layers; both ReLU only and imply "
+                        "--activation relu) (default: paper)")
     g.add_argument("--encoding", default="none", choices=("none",) + ENCODINGS.names(),
                    help="input encoding (default: none)")
     g.add_argument("--linear", default="dense", choices=LINEAR_TYPES,
@@ -126,8 +127,8 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
 
     resolve_device(args.device)  # fail on an unavailable device before anything is written
     explicit = getattr(args, "_explicit", set())
-    if args.init == "rank_expanding" and "activation" not in explicit and args.activation != "relu":
-        args.activation = "relu"  # the rank-expanding init is a ReLU init: asking for it asks for ReLU
+    if args.init in ("rank_expanding", "hat_basis") and "activation" not in explicit and args.activation != "relu":
+        args.activation = "relu"  # both rank-expanding inits are ReLU inits: asking for one asks for ReLU
     encoding = None if args.encoding == "none" else args.encoding
     options = {}
     if args.frequencies is not None:
@@ -174,6 +175,8 @@ def _describe(args) -> str:
     what = args.activation
     if args.init == "rank_expanding":
         what += " + rank-expanding init"
+    elif args.init == "hat_basis":
+        what += " + hat-basis init (ours, two layers)"
     if args.encoding != "none":
         what += f" + {args.encoding} encoding"
     if args.linear != "dense":

@@ -83,6 +83,12 @@ class RKTVConfig(Config):
             samples: 14.2 s vs 12.7 s), so ``auto`` keeps the loop there. ``on`` / ``off`` force it.
         seed: seed of the network init (trajectory k uses ``seed + k``).
         progress: show a tqdm progress bar.
+        weight_model: weight of the model-consistency term of :meth:`RKTVDenoiser.refine` (the fitted
+            trajectory's derivative against ``Theta(x) Xi`` of a discovered polynomial model, in state
+            standard deviations per unit time, squared). Used only by refinement. Measured (Lorenz, noise seeds
+            100-104, two passes; ``benchmarks/dev/refine_exp.py``): exact support 2/5, 3/5, 0/5 at 10/20/30% noise
+            with 0.01 (first pass 2/5, 0/5, 0/5) and 3/5, 1/5, 0/5 with 0.1; the derivative error falls 2-3x with either.
+        refine_steps: Adam steps of each refinement pass (warm-started from the previous fit).
     """
 
     width: int = 80
@@ -101,12 +107,14 @@ class RKTVConfig(Config):
     lockstep: Literal["auto", "on", "off"] = "auto"
     seed: int = 0
     progress: bool = True
+    weight_model: float = 1e-2
+    refine_steps: int = 1000
 
     def validate(self) -> "RKTVConfig":
         """Raise :class:`InputError` naming the first invalid field; return ``self``."""
         super().validate()
         check_seed(self.seed)
-        for name in ("width", "depth", "steps"):
+        for name in ("width", "depth", "steps", "refine_steps"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
                 raise InputError(f"{name} must be a positive integer, got {v!r}")
@@ -115,7 +123,7 @@ class RKTVConfig(Config):
         for name in ("omega0", "lr"):
             if not getattr(self, name) > 0:
                 raise InputError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("weight_data", "weight_rk", "weight_tv"):
+        for name in ("weight_data", "weight_rk", "weight_tv", "weight_model"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise InputError(f"{name} must be a finite number >= 0, got {v!r}")
@@ -151,13 +159,13 @@ def _value_and_derivative(net: torch.nn.Module, s: torch.Tensor):
 class _Objective(torch.nn.Module):
     """The RKTV-INR loss of one network as a module (so that several can be stacked and vmap-ed)."""
 
-    def __init__(self, net: torch.nn.Module, config: RKTVConfig):
+    def __init__(self, net: torch.nn.Module, config: RKTVConfig, model_term: "_ModelTerm | None" = None):
         super().__init__()
-        self.net, self.cfg = net, config
+        self.net, self.cfg, self.model_term = net, config, model_term
 
     def forward(self, s_all, z, h):
         """``stack([loss, data, rk, tv])`` for the nodes+midpoints ``s_all``, standardized samples ``z``
-        and steps ``h``."""
+        and steps ``h`` (and the model-consistency term last when there is one)."""
         cfg, n = self.cfg, z.shape[0]
         val, der = _value_and_derivative(self.net, s_all)
         chi, dchi, dmid = val[:n], der[:n], der[n:]
@@ -173,14 +181,58 @@ class _Objective(torch.nn.Module):
             target = dchi if cfg.tv_target == "derivative" else chi
             tv = (target[1:] - target[:-1]).abs().mean()
             loss = loss + cfg.weight_tv * tv
+        if self.model_term is not None:
+            model = self.model_term(val, der)
+            return torch.stack([loss + cfg.weight_model * model, data, rk, tv, model])
         return torch.stack([loss, data, rk, tv])
 
 
+class _ModelTerm:
+    """Mean squared mismatch between a fitted trajectory's derivative and a polynomial model ``Theta(x) Xi^T``.
+
+    ``Xi`` is re-solved by least squares on the current trajectory at every call (alternating minimization,
+    no gradient through it), restricted to ``support`` (``(d, p)`` booleans); the residual is measured in state
+    standard deviations per unit time, so the weight does not depend on the record's units.
+    """
+
+    def __init__(self, fit: "_Fit", powers: np.ndarray, support: np.ndarray):
+        dev = fit.device
+        self.powers = torch.as_tensor(np.asarray(powers), dtype=torch.float32, device=dev)
+        self.support = np.asarray(support, dtype=bool)
+        self.mean = torch.as_tensor(fit.mean, dtype=torch.float32, device=dev)
+        self.std = torch.as_tensor(fit.std, dtype=torch.float32, device=dev)
+        self.rate = 2.0 / (fit.t1 - fit.t0)
+        self.coefficients = np.zeros(self.support.shape)
+
+    def theta(self, x):
+        return torch.prod(x[:, None, :] ** self.powers[None], dim=-1)
+
+    def __call__(self, val, der):
+        x = val * self.std + self.mean
+        x_dot = der * self.std * self.rate
+        theta = self.theta(x)
+        with torch.no_grad():
+            th = theta.double()
+            if not (torch.isfinite(th).all() and torch.isfinite(x_dot).all()):
+                return ((x_dot - x_dot) ** 2).mean() + float("nan")  # diverged: the trainer reports it
+            norms = th.pow(2).mean(0).sqrt().clamp(min=1e-12)
+            xi = torch.zeros(self.support.shape, dtype=torch.float64, device=th.device)
+            for j, keep in enumerate(self.support):
+                if keep.any():
+                    cols = torch.as_tensor(np.flatnonzero(keep), device=th.device)
+                    sol = torch.linalg.lstsq(th[:, cols] / norms[cols], x_dot[:, j:j + 1].double()).solution[:, 0]
+                    xi[j, cols] = sol / norms[cols]
+            self.coefficients = xi.cpu().numpy()
+        residual = (x_dot - theta @ xi.to(theta.dtype).T) / self.std
+        return residual.pow(2).mean()
+
+
 class _Fit:
-    """One trajectory's trained network and its scalings."""
+    """One trajectory's trained network and its scalings (and its training data, for refinement)."""
 
     def __init__(self, net, t0, t1, mean, std, device):
         self.net, self.t0, self.t1, self.mean, self.std, self.device = net, t0, t1, mean, std, device
+        self.data = None
 
     def _s(self, t):
         t = np.asarray(t, dtype=float).reshape(-1)
@@ -259,16 +311,18 @@ class RKTVDenoiser:
         z = torch.as_tensor((x - mean) / std, **f32)
         net = CoordinateMLP(in_features=1, out_features=d, activation="sine", width=cfg.width,
                             depth=cfg.depth, omega0=cfg.omega0, seed=seed).to(device)
-        return _Fit(net, t0, t1, mean, std, device), (s_all, z, h)
+        fit = _Fit(net, t0, t1, mean, std, device)
+        fit.data = (s_all, z, h)
+        return fit, (s_all, z, h)
 
-    def _optim(self, params):
+    def _optim(self, params, steps=None):
         cfg = self.config
         end_ratio = (cfg.lr_end if cfg.lr_end is not None else cfg.lr / 50) / cfg.lr
-        return {"adam": Optim.scheduled(torch.optim.Adam(params, lr=cfg.lr), "cosine", cfg.steps, end_ratio)}
+        return {"adam": Optim.scheduled(torch.optim.Adam(params, lr=cfg.lr), "cosine", steps or cfg.steps, end_ratio)}
 
-    def _train(self, step_fn, module, optims, label):
+    def _train(self, step_fn, module, optims, label, steps=None):
         cfg = self.config
-        trainer = Trainer(step_fn, {"net": module}, optims, cfg.steps, kind="dynamics.rktv", config=cfg.to_dict(),
+        trainer = Trainer(step_fn, {"net": module}, optims, steps or cfg.steps, kind="dynamics.rktv", config=cfg.to_dict(),
                           log_every=50, progress=cfg.progress, desc=label)
         try:
             return trainer.run()
@@ -317,6 +371,53 @@ class RKTVDenoiser:
             histories[-1]["loss"] = [cfg.weight_data * d + cfg.weight_rk * r + cfg.weight_tv * tv_ for d, r, tv_ in
                                      zip(histories[-1]["data"], histories[-1]["rk"], histories[-1]["tv"])]
         return fits, histories
+
+    def refine(self, powers, support, trajectory: int | None = None) -> "RKTVDenoiser":
+        """Continue training with a model-consistency term: the derivative must match a polynomial model.
+
+        Each fitted trajectory's network trains ``config.refine_steps`` more steps on the RKTV-INR loss plus
+        ``config.weight_model`` times the mean squared mismatch between its derivative and ``Theta(x) Xi``
+        over the nodes and midpoints, where ``Theta`` has the polynomial features ``prod_j x_j^powers[k, j]``
+        (PySINDy's ``PolynomialLibrary(...).powers_``) and ``Xi`` is re-solved by least squares on the
+        current trajectory at every step, restricted to ``support`` (``(d, p)`` booleans, e.g. the terms a
+        first discovery kept). The last ``Xi`` is kept in ``model_coefficients_`` (per trajectory).
+
+        Examples:
+            >>> import numpy as np
+            >>> t = np.linspace(0, 6, 200)
+            >>> x = np.exp(-0.5 * t)[:, None] + 0.01 * np.random.default_rng(0).standard_normal((200, 1))
+            >>> den = RKTVDenoiser(RKTVConfig(steps=300, refine_steps=200, progress=False)).fit(x, t)
+            >>> den = den.refine(powers=[[0], [1]], support=[[False, True]])  # dx/dt = c x
+            >>> round(float(den.model_coefficients_[0][0, 1]), 1)
+            -0.5
+        """
+        powers = np.asarray(powers)
+        support = np.asarray(support, dtype=bool)
+        if not self.fits_:
+            raise InputError("the denoiser is not fitted yet; call fit(x, t) first")
+        d = self.fits_[0].mean.shape[0]
+        if powers.ndim != 2 or powers.shape[1] != d or support.shape != (d, powers.shape[0]):
+            raise InputError(f"refine needs powers of shape (p, {d}) and support of shape ({d}, p); "
+                             f"got {powers.shape} and {support.shape}")
+        cfg = self.config
+        which = range(len(self.fits_)) if trajectory is None else [trajectory]
+        self.model_coefficients_ = getattr(self, "model_coefficients_", [None] * len(self.fits_))
+        for k in which:
+            fit = self._fit_for(k)
+            s_all, z, h = fit.data
+            term = _ModelTerm(fit, powers, support)
+            objective = _Objective(fit.net, cfg, term)
+            fit.net.train()
+
+            def step_fn(step: int, objective=objective, s_all=s_all, z=z, h=h) -> dict:
+                loss, data, rk, tv, model = objective(s_all, z, h)
+                return {"loss": loss, "data": data, "rk": rk, "tv": tv, "model": model}
+
+            self.history_[k] = self._train(step_fn, fit.net, self._optim(fit.net.parameters(), cfg.refine_steps),
+                                           f"RKTV-INR refine {k + 1}/{len(self.fits_)}", steps=cfg.refine_steps)
+            fit.net.eval()
+            self.model_coefficients_[k] = term.coefficients
+        return self
 
     # -- evaluation ------------------------------------------------------------------------------------
     def _fit_for(self, trajectory: int) -> _Fit:

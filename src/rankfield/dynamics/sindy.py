@@ -241,6 +241,8 @@ class DiscoveryResult:
             derivatives used for the regression.
         denoiser: the :class:`RKTVDenoiser` of the last trajectory when RKTV-INR was used, else ``None``.
         thresholds: the chosen relative threshold per equation (automatic selection) or the fixed one.
+        differentiation_seconds: time spent denoising/differentiating (refinement included).
+        passes: the coefficients found by each pass: the first discovery, then one per refinement.
     """
 
     model: ps.SINDy
@@ -255,13 +257,15 @@ class DiscoveryResult:
     denoiser: RKTVDenoiser | None = None
     thresholds: list[float] = field(default_factory=list)
     differentiation_seconds: float = 0.0
+    passes: list[np.ndarray] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-ready summary (no arrays of samples)."""
         return {"state_names": self.state_names, "feature_names": self.feature_names,
                 "equations": self.format_equations(), "coefficients": self.coefficients.tolist(),
                 "thresholds": [float(v) for v in self.thresholds],
-                "differentiation_seconds": self.differentiation_seconds}
+                "differentiation_seconds": self.differentiation_seconds,
+                "passes": [np.asarray(c).tolist() for c in self.passes]}
 
     def format_equations(self, precision: int = 3) -> list[str]:
         """One line per state, ``"dx/dt = -10.000 x + 10.000 y"`` (signs as operators, a constant as a bare
@@ -302,7 +306,8 @@ def _n_features(library, n_states):
 def discover(x, t, *, degree: int = 2, library=None, differentiation=None, config: RKTVConfig | None = None,
              criterion: str = "bic", threshold: float | None = None, optimizer=None,
              state_names: list[str] | None = None, device: str | None = None, seed: int | None = None,
-             progress: bool | None = None) -> DiscoveryResult:
+             progress: bool | None = None, refine: int = 0,
+             refine_support: str = "selected") -> DiscoveryResult:
     """Denoise/differentiate ``x`` and run SINDy with an automatically chosen sparsity threshold.
 
     Args:
@@ -317,6 +322,14 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         threshold: a fixed STLSQ threshold instead of the sweep.
         optimizer: any PySINDy optimizer (overrides ``criterion``/``threshold``).
         state_names: names of the states (default ``x, y, z`` for up to 3 states, else ``x0, x1, ...``).
+        refine: model-in-the-loop passes after the first discovery (RKTV-INR with a ``PolynomialLibrary``
+            only). Each pass continues training every trajectory's network with a term that asks its
+            derivative to match ``Theta(x) Xi`` (:meth:`RKTVDenoiser.refine`; ``Xi`` re-solved by least
+            squares at every step on the support of ``refine_support``), then runs SINDy again on the
+            refined states and derivatives (the support is re-selected). Each pass's coefficients are in
+            ``passes``.
+        refine_support: ``selected`` (the terms the previous pass kept) or ``full`` (every library term:
+            only asks that the trajectory obey some polynomial ODE of the library).
 
     Examples:
         Lotka-Volterra (true: dx/dt = x - 0.5 x y, dy/dt = -y + 0.5 x y) at 2% noise, 500 denoising steps:
@@ -347,6 +360,13 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         differentiation = RKTV(dataclasses.replace(cfg, **over))
     if criterion not in ("bic", "aic", "ensemble"):
         raise InputError(f"criterion must be 'bic', 'aic' or 'ensemble', got {criterion!r}")
+    if not isinstance(refine, (int, np.integer)) or isinstance(refine, bool) or refine < 0:
+        raise InputError(f"refine must be an integer >= 0, got {refine!r}")
+    if refine_support not in ("selected", "full"):
+        raise InputError(f"refine_support must be 'selected' or 'full', got {refine_support!r}")
+    if refine and not (isinstance(differentiation, RKTV) and type(library) is ps.PolynomialLibrary):
+        raise InputError("refine needs the RKTV-INR differentiation and a PolynomialLibrary (it fits a polynomial model "
+                         "into the denoiser)")
     if optimizer is None and threshold is not None:
         optimizer = ps.STLSQ(threshold=threshold, alpha=0.0)
     elif optimizer is None:
@@ -363,10 +383,22 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
     fd = [xd[m] for xd, m in zip(x_dot, keep)]
     ft = [tk[m] for tk, m in zip(ts0, keep)]
     model.fit(fx, t=ft, x_dot=fd, feature_names=state_names)
+    passes = [np.asarray(model.coefficients()).copy()]
+    for _ in range(refine):
+        support = passes[-1] != 0 if refine_support == "selected" else np.ones_like(passes[-1], dtype=bool)
+        start = time.perf_counter()
+        x_smooth, x_dot = [], []
+        for den, tk in zip(differentiation.denoisers_[-len(xs0):], ts0):
+            den.refine(library.powers_, support)
+            x_smooth.append(den.predict(tk))
+            x_dot.append(den.derivative(tk))
+        diff_seconds += time.perf_counter() - start
+        model.fit(x_smooth, t=list(ts0), x_dot=x_dot, feature_names=state_names)
+        passes.append(np.asarray(model.coefficients()).copy())
     thresholds = list(getattr(optimizer, "thresholds_", [threshold] * d if threshold is not None else []))
     coefficients, feature_names = np.asarray(model.coefficients()), list(model.get_feature_names())
     return DiscoveryResult(model=model, equations=[format_equation(row, feature_names) for row in coefficients],
                            coefficients=coefficients, feature_names=feature_names, state_names=state_names,
                            t=ts0, x=xs0, x_smooth=x_smooth, x_dot=x_dot,
                            denoiser=getattr(differentiation, "denoiser_", None), thresholds=thresholds,
-                           differentiation_seconds=diff_seconds)
+                           differentiation_seconds=diff_seconds, passes=passes)

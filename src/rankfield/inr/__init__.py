@@ -8,7 +8,7 @@ Build a network from one config, fit it, and diagnose its rank::
 Public API: encodings (:class:`PositionalEncoding`, :class:`FourierFeatures`, :class:`HashGridEncoding`),
 activations (:class:`Sine`, :class:`Finer`, :class:`Gauss`, :class:`Wire`), layers
 (:class:`ConditionedLinear`, :class:`LowRankLinear`, :class:`SineLowRankLinear`),
-:func:`rank_expanding_init_`, :class:`MLPConfig` / :class:`CoordinateMLP`, diagnostics, fitting
+:func:`rank_expanding_init_`, :func:`hat_basis_init_`, :class:`MLPConfig` / :class:`CoordinateMLP`, diagnostics, fitting
 (:func:`fit`, :func:`fit_image`, :func:`fit_signal`, :func:`fit_occupancy`; many networks at once:
 :func:`fit_many`, :func:`fit_images`) and metrics.
 """
@@ -17,7 +17,7 @@ from rankfield.inr.activations import Finer, Gauss, Sine, Wire, make_activation,
 from rankfield.inr.diagnostics import (condition_number, effective_rank, layer_features, ntk_spectrum,
                                        numerical_rank, rank_report, stable_rank)
 from rankfield.inr.encodings import FourierFeatures, HashGridEncoding, PositionalEncoding, make_encoding
-from rankfield.inr.init import rank_expanding_init_
+from rankfield.inr.init import hat_basis_init_, rank_expanding_init_
 from rankfield.inr.layers import ConditionedLinear, LowRankLinear, SineLowRankLinear, make_linear
 from rankfield.inr.data import chirp, default_image, grid_coordinates, image_coordinates, load_image, load_signal, shape_occupancy
 from rankfield.inr.fitting import FitConfig, FitResult, fit, fit_image, fit_occupancy, fit_signal, load_model, predict
@@ -29,7 +29,7 @@ __all__ = [
     "PositionalEncoding", "FourierFeatures", "HashGridEncoding", "make_encoding",
     "Sine", "Finer", "Gauss", "Wire", "make_activation", "siren_init_",
     "ConditionedLinear", "LowRankLinear", "SineLowRankLinear", "make_linear",
-    "rank_expanding_init_", "MLPConfig", "CoordinateMLP",
+    "rank_expanding_init_", "hat_basis_init_", "MLPConfig", "CoordinateMLP",
     "stable_rank", "effective_rank", "numerical_rank", "condition_number", "rank_report",
     "layer_features", "ntk_spectrum",
     "FitConfig", "FitResult", "fit", "fit_image", "fit_signal", "fit_occupancy", "predict", "load_model",

@@ -30,7 +30,7 @@ from rankfield._device import check_seed, fork_rng
 from rankfield.errors import InputError
 from rankfield.inr.activations import ACTIVATIONS, make_activation, siren_init_
 from rankfield.inr.encodings import ENCODINGS, make_encoding
-from rankfield.inr.init import rank_expanding_init_
+from rankfield.inr.init import hat_basis_init_, rank_expanding_init_
 from rankfield.inr.layers import LINEAR_TYPES, make_linear
 
 __all__ = ["MLPConfig", "CoordinateMLP"]
@@ -39,6 +39,7 @@ INITS = Registry("init")
 INITS.register("paper", "the activation's paper init (PyTorch default for relu/gauss/wire)")
 INITS.register("default", "PyTorch default everywhere")
 INITS.register("rank_expanding", "ReLU only: the rank-expanding first layer (rankfield.inr.init)")
+INITS.register("hat_basis", "ReLU only, ours: first two layers make a hierarchical hat basis (rankfield.inr.init)")
 _OUTPUT_ACTIVATIONS = (None, "none", "sigmoid", "relu", "softplus", "tanh")
 
 
@@ -57,7 +58,9 @@ class MLPConfig(Config):
         gauss_scale: ``s`` of the Gaussian activation ``exp(-(s z)^2)``.
         wire_sigma0: WIRE's ``sigma0``.
         init: ``paper`` (the activation's paper init; PyTorch default for relu/gauss/wire),
-            ``default`` (PyTorch default everywhere), or ``rank_expanding`` (ReLU only: ours, first layer).
+            ``default`` (PyTorch default everywhere), ``rank_expanding`` (ReLU only: the paper's rule, first
+            layer, our formula) or ``hat_basis`` (ReLU only, ours: first two layers, see
+            :func:`~rankfield.inr.hat_basis_init_`).
         first_bias_scale: FINER's first-layer bias ``U(-k, k)``; ``None`` keeps the default bias.
         encoding: ``None | positional | fourier | hashgrid``.
         encoding_options: keyword arguments of the encoding (e.g. ``{"n_frequencies": 10}``).
@@ -110,10 +113,17 @@ class MLPConfig(Config):
         INITS.get(self.init)
         if self.encoding not in (None, "none"):
             ENCODINGS.get(self.encoding)
-        if self.init == "rank_expanding" and self.activation != "relu":
-            raise InputError("init='rank_expanding' is defined for ReLU MLPs only")
-        if self.init == "rank_expanding" and self.encoding not in (None, "none"):
-            raise InputError("init='rank_expanding' acts on raw coordinates; use it without an encoding")
+        if self.init in ("rank_expanding", "hat_basis") and self.activation != "relu":
+            raise InputError(f"init={self.init!r} is defined for ReLU MLPs only")
+        if self.init in ("rank_expanding", "hat_basis") and self.encoding not in (None, "none"):
+            raise InputError(f"init={self.init!r} acts on raw coordinates; use it without an encoding")
+        if self.init == "hat_basis":
+            if self.depth < 2:
+                raise InputError("init='hat_basis' sets the first two layers; it needs depth >= 2")
+            if self.linear != "dense":  # conditioned rows would rescale the hats' weights but not their biases
+                raise InputError(f"init='hat_basis' needs a dense second layer, not linear={self.linear!r}")
+            if self.width < 2 * self.in_features:
+                raise InputError(f"init='hat_basis' needs width >= {2 * self.in_features} (two units per input axis)")
         if self.linear not in LINEAR_TYPES:
             raise InputError(f"unknown linear type {self.linear!r}; choose one of {', '.join(LINEAR_TYPES)}")
         if self.outer_linear not in ("dense", "conditioned"):
@@ -233,6 +243,8 @@ class CoordinateMLP(nn.Module):
                 self.linears[0].bias.uniform_(-k, k)
         elif cfg.init == "rank_expanding":
             rank_expanding_init_(self.linears[0], seed=cfg.seed)
+        elif cfg.init == "hat_basis":
+            hat_basis_init_(self.linears[0], self.linears[1])
 
     # -- forward ----------------------------------------------------------------------------------
     def _hidden(self, x):
