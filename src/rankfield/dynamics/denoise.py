@@ -192,38 +192,38 @@ class _ModelTerm:
 
     ``Xi`` is re-solved by least squares on the current trajectory at every call (alternating minimization,
     no gradient through it), restricted to ``support`` (``(d, p)`` booleans); the residual is measured in state
-    standard deviations per unit time, so the weight does not depend on the record's units.
+    standard deviations per unit time, so the weight does not depend on the record's units. The ``d``
+    restricted problems are one batched solve of masked normal equations on the unit-RMS columns (a column
+    outside the support gets an identity row, so its coefficient is 0): no host sync inside the step.
     """
 
     def __init__(self, fit: "_Fit", powers: np.ndarray, support: np.ndarray):
         dev = fit.device
         self.powers = torch.as_tensor(np.asarray(powers), dtype=torch.float32, device=dev)
-        self.support = np.asarray(support, dtype=bool)
+        self.mask = torch.as_tensor(np.asarray(support, dtype=bool), dtype=torch.float64, device=dev)
         self.mean = torch.as_tensor(fit.mean, dtype=torch.float32, device=dev)
         self.std = torch.as_tensor(fit.std, dtype=torch.float32, device=dev)
         self.rate = 2.0 / (fit.t1 - fit.t0)
-        self.coefficients = np.zeros(self.support.shape)
+        self.xi = torch.zeros_like(self.mask)
 
-    def theta(self, x):
-        return torch.prod(x[:, None, :] ** self.powers[None], dim=-1)
+    @property
+    def coefficients(self) -> np.ndarray:
+        """The last ``Xi``, ``(d, p)``, in the data's units."""
+        return self.xi.cpu().numpy()
 
     def __call__(self, val, der):
         x = val * self.std + self.mean
         x_dot = der * self.std * self.rate
-        theta = self.theta(x)
+        theta = torch.prod(x[:, None, :] ** self.powers[None], dim=-1)
         with torch.no_grad():
             th = theta.double()
-            if not (torch.isfinite(th).all() and torch.isfinite(x_dot).all()):
-                return ((x_dot - x_dot) ** 2).mean() + float("nan")  # diverged: the trainer reports it
             norms = th.pow(2).mean(0).sqrt().clamp(min=1e-12)
-            xi = torch.zeros(self.support.shape, dtype=torch.float64, device=th.device)
-            for j, keep in enumerate(self.support):
-                if keep.any():
-                    cols = torch.as_tensor(np.flatnonzero(keep), device=th.device)
-                    sol = torch.linalg.lstsq(th[:, cols] / norms[cols], x_dot[:, j:j + 1].double()).solution[:, 0]
-                    xi[j, cols] = sol / norms[cols]
-            self.coefficients = xi.cpu().numpy()
-        residual = (x_dot - theta @ xi.to(theta.dtype).T) / self.std
+            a = th / norms
+            gram, rhs = a.T @ a, (a.T @ x_dot.double()).T  # (p, p), (d, p)
+            m = self.mask
+            lhs = m[:, :, None] * gram[None] * m[:, None, :] + torch.diag_embed(1 - m)
+            self.xi = torch.linalg.solve(lhs, m * rhs) / norms
+        residual = (x_dot - theta @ self.xi.to(theta.dtype).T) / self.std
         return residual.pow(2).mean()
 
 
@@ -281,7 +281,7 @@ class RKTVDenoiser:
         cfg = self.config
         device = resolve_device(cfg.device)
         start = time.perf_counter()
-        self.fits_, self.history_ = [], []
+        self.fits_, self.history_, self.model_coefficients_ = [], [], []
         lockstep = cfg.lockstep == "on" or (cfg.lockstep == "auto" and device.type == "cuda")
         if lockstep and len(xs) > 1 and len({x.shape for x in xs}) == 1:
             self.fits_, self.history_ = self._fit_lockstep(xs, ts, device)
@@ -401,7 +401,8 @@ class RKTVDenoiser:
                              f"got {powers.shape} and {support.shape}")
         cfg = self.config
         which = range(len(self.fits_)) if trajectory is None else [trajectory]
-        self.model_coefficients_ = getattr(self, "model_coefficients_", [None] * len(self.fits_))
+        if len(getattr(self, "model_coefficients_", [])) != len(self.fits_):
+            self.model_coefficients_ = [None] * len(self.fits_)
         for k in which:
             fit = self._fit_for(k)
             s_all, z, h = fit.data
