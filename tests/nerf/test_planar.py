@@ -112,3 +112,35 @@ def test_record_corners_traces_the_homography_estimate():
     err = corner_error_px(res["corners"], res["true_corners"], problem.image.shape[1], remove_gauge=True)
     assert err == pytest.approx(res["corner_error_px"], rel=1e-6)
     assert "corners" not in solve_planar(problem, "homography", PlanarConfig(steps=5, width=16))["history"]
+
+
+def test_field_first_layer_init_is_scaled_as_barfs_under_coarse_to_fine():
+    # BARF multiplies the first layer's init by sqrt(in_dim / 2) when the c2f window is on: only x, y feed it at first
+    from rankfield.nerf.planar import _ImageField
+    fields = {}
+    for c2f in (None, (0.0, 0.4)):
+        torch.manual_seed(0)
+        fields[c2f] = _ImageField(PlanarConfig(c2f=c2f, n_frequencies=8, width=16))
+    plain, scaled = fields[None].net[0], fields[(0.0, 0.4)].net[0]
+    factor = (fields[None].pe.out_dim / 2) ** 0.5  # 34 inputs -> sqrt(17)
+    torch.testing.assert_close(scaled.weight, plain.weight * factor)
+    torch.testing.assert_close(scaled.bias, plain.bias * factor)
+    torch.testing.assert_close(fields[None].net[2].weight, fields[(0.0, 0.4)].net[2].weight)  # later layers as they were
+
+
+def test_planar_warp_uses_scaling_couplings_by_default(monkeypatch):
+    import rankfield.nerf.planar as planar
+    seen = []
+    real = planar.InvertibleWarp
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("scaling"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(planar, "InvertibleWarp", spy)
+    p = make_planar_problem(seed=0, canvas=(48, 64), patch_px=8)
+    small = dict(steps=2, width=16, latent_dim=4, hidden=8)
+    solve_planar(p, "warp", PlanarConfig(**small))
+    solve_planar(p, "warp", PlanarConfig(**small, warp_scaling=False))
+    assert seen == [True, False]
+    assert PlanarConfig.from_dict(PlanarConfig(warp_scaling=False).to_dict()).warp_scaling is False

@@ -115,3 +115,52 @@ def test_warp_config_init_reaches_the_pose_model():
     torch.testing.assert_close(pm.poses(), init.float(), atol=1e-5, rtol=0)  # identity at init either way
     with pytest.raises(InputError):
         WarpConfig(init="zeros").validate()
+
+
+def _jacobian_dets_2d(net, x, code):
+    jac = torch.func.vmap(torch.func.jacrev(lambda xi, ci: net(xi[None], ci[None])[0]))(x, code)
+    return torch.linalg.det(jac)
+
+
+def test_shear_couplings_preserve_area_and_scaling_couplings_change_it():
+    # Shear/rotation couplings have Jacobian determinant exactly 1: they cannot follow a homography's change of area
+    # (why the 2-D warp stalled at 12-21 px even when the image was known); scaling couplings (Real NVP) can.
+    x, code = torch.rand(40, 2, dtype=torch.float64) * 2 - 1, torch.randn(40, 4, dtype=torch.float64)
+    plain = InvertibleWarp(4, hidden=16, n_frequencies=3, coarse_to_fine=None, axes=(0, 1, 0, 1), dims=2).double()
+    _randomize(plain, 0.5, seed=1)
+    assert (plain(x, code) - x).abs().max() > 0.1
+    torch.testing.assert_close(_jacobian_dets_2d(plain, x, code), torch.ones(40, dtype=torch.float64))
+    scaled = InvertibleWarp(4, hidden=16, n_frequencies=3, coarse_to_fine=None, axes=(0, 1, 0, 1), dims=2,
+                            scaling=True).double()
+    torch.testing.assert_close(scaled(x, code), x)  # identity at init
+    _randomize(scaled, 0.1, seed=1)
+    dets = _jacobian_dets_2d(scaled, x, code)
+    assert bool(torch.isfinite(dets).all()) and (dets - 1).abs().max() > 0.1
+    torch.testing.assert_close(scaled.inverse(scaled(x, code), code), x, atol=1e-9, rtol=0)
+
+
+def test_scaling_couplings_fit_an_area_changing_map():
+    # x -> 1.2 x (area x1.44): the scaling warp fits it to a small residual, the area-preserving one cannot
+    torch.manual_seed(0)
+    x = torch.rand(256, 2) * 2 - 1
+    code = torch.zeros(256, 4)
+    errs = {}
+    for scaling in (False, True):
+        net = InvertibleWarp(4, hidden=32, n_frequencies=2, coarse_to_fine=None, axes=(0, 1, 0, 1), dims=2,
+                             scaling=scaling)
+        opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+        for _ in range(600):
+            loss = ((net(x, code) - 1.2 * x) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        errs[scaling] = loss.item() ** 0.5
+    assert errs[True] < 0.005 and errs[False] > 20 * errs[True]  # measured 0.00015 against 0.053
+
+
+def test_scaling_couplings_are_2d_only():
+    from rankfield.errors import InputError
+    from rankfield.nerf.poses import CouplingBlock
+
+    with pytest.raises(InputError, match="2-D"):
+        CouplingBlock(0, 4, 16, 3, None, 3, scaling=True)

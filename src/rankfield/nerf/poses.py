@@ -199,14 +199,23 @@ class CouplingBlock(nn.Module):
     Forward: ``c = L(phi) + phi`` (``L`` zero-init); ``f' = f - a([PE(p), c])``; ``(theta, t) = b([PE(f'), c])``;
     ``p' = R(theta)^-1 (p - t)`` with ``p`` the other two coordinates. Inverse undoes it in reverse order.
     Output layers are zero-initialised, so the block starts as the identity.
+
+    These steps are shears and rotations, so the block preserves volume (Jacobian determinant 1): right for
+    rigid motions, which is what the 3-D pose warp models. A 2-D homography changes area (its sl(3) scale and
+    projective terms), which a volume-preserving warp cannot follow; ``scaling=True`` makes every step affine
+    (Real NVP): ``f' = f * exp(s_a) - a`` and, in 2-D, ``p' = p * exp(s_b) - t``, with the log-scales ``s``
+    predicted by the same networks (zero at init, so the block still starts as the identity).
     """
 
     def __init__(self, axis: int, latent_dim: int, hidden: int, n_frequencies: int, coarse_to_fine, dims: int = 3,
-                 init: str = "default"):
+                 init: str = "default", scaling: bool = False):
         super().__init__()
         if init not in ("default", "raw_input"):
             raise InputError(f"unknown coupling init {init!r}; choose default or raw_input")
+        if scaling and dims != 2:
+            raise InputError("scaling couplings are for 2-D warps (the 3-D pose warp is rigid: volume-preserving)")
         self.axis = axis
+        self.scaling = scaling
         self.others = [i for i in range(dims) if i != axis]
         self.cond = nn.Linear(latent_dim, latent_dim)
         nn.init.zeros_(self.cond.weight)
@@ -215,8 +224,9 @@ class CouplingBlock(nn.Module):
         self.pe_other = PositionalEncoding(n_other, n_frequencies, include_input=True, coarse_to_fine=coarse_to_fine)
         self.pe_focus = PositionalEncoding(1, n_frequencies, include_input=True, coarse_to_fine=coarse_to_fine)
         raw = init == "raw_input"  # PE(x) starts with x itself (include_input=True)
-        self.net_a = _mlp(self.pe_other.out_dim + latent_dim, hidden, 1, zero_from=n_other if raw else None)
-        n_b = 3 if n_other == 2 else 1  # (theta, tu, tv) in 3-D; a translation in 2-D
+        self.net_a = _mlp(self.pe_other.out_dim + latent_dim, hidden, 2 if scaling else 1,
+                          zero_from=n_other if raw else None)
+        n_b = 3 if n_other == 2 else (2 if scaling else 1)  # (theta, tu, tv) in 3-D; translation (, log-scale) in 2-D
         self.net_b = _mlp(self.pe_focus.out_dim + latent_dim, hidden, n_b, zero_from=1 if raw else None)
 
     def set_progress(self, p: float) -> None:
@@ -240,10 +250,13 @@ class CouplingBlock(nn.Module):
     def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
         c = self.cond(code) + code
         f, p = self._split(x)
-        f = f - self.net_a(torch.cat([self.pe_other(p), c], -1))
+        a = self.net_a(torch.cat([self.pe_other(p), c], -1))
+        f = f * torch.exp(a[..., 1:]) - a[..., :1] if self.scaling else f - a
         b = self._b(f, c)
         if p.shape[-1] == 2:
             p = _rot2(b[..., 0], p - b[..., 1:], inverse=True)
+        elif self.scaling:
+            p = p * torch.exp(b[..., 1:]) - b[..., :1]
         else:
             p = p - b
         return self._merge(f, p)
@@ -254,20 +267,34 @@ class CouplingBlock(nn.Module):
         b = self._b(f, c)
         if p.shape[-1] == 2:
             p = _rot2(b[..., 0], p, inverse=False) + b[..., 1:]
+        elif self.scaling:
+            p = (p + b[..., :1]) * torch.exp(-b[..., 1:])
         else:
             p = p + b
-        f = f + self.net_a(torch.cat([self.pe_other(p), c], -1))
+        a = self.net_a(torch.cat([self.pe_other(p), c], -1))
+        f = (f + a[..., :1]) * torch.exp(-a[..., 1:]) if self.scaling else f + a
         return self._merge(f, p)
 
 
 class InvertibleWarp(nn.Module):
-    """Stack of :class:`CouplingBlock`: ``h(x; phi)`` in ``dims`` = 2 or 3 dimensions, exact inverse."""
+    """Stack of :class:`CouplingBlock`: ``h(x; phi)`` in ``dims`` = 2 or 3 dimensions, exact inverse.
+
+    ``scaling=True`` (2-D only): affine couplings that can change area, as a homography does (see
+    :class:`CouplingBlock`).
+
+    Examples:
+        >>> import torch
+        >>> h = InvertibleWarp(4, hidden=8, axes=(0, 1), dims=2, scaling=True)
+        >>> x, code = torch.rand(6, 2), torch.randn(6, 4)
+        >>> torch.allclose(h.inverse(h(x, code), code), x)
+        True
+    """
 
     def __init__(self, latent_dim: int, hidden: int = 128, n_frequencies: int = 6, coarse_to_fine=(0.0, 0.5),
-                 axes=(2, 1, 0), dims: int = 3, init: str = "default"):
+                 axes=(2, 1, 0), dims: int = 3, init: str = "default", scaling: bool = False):
         super().__init__()
-        self.blocks = nn.ModuleList(CouplingBlock(a, latent_dim, hidden, n_frequencies, coarse_to_fine, dims, init)
-                                    for a in axes)
+        self.blocks = nn.ModuleList(CouplingBlock(a, latent_dim, hidden, n_frequencies, coarse_to_fine, dims, init,
+                                                  scaling) for a in axes)
 
     def set_progress(self, p: float) -> None:
         for b in self.blocks:
