@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= outputs
 
-.PHONY: demo test test-all docs bench bench-inr bench-nerf bench-planar bench-sindy bench-many bench-gpu clean
+.PHONY: demo test test-all docs bench bench-inr bench-nerf bench-planar bench-sindy bench-rktv bench-many bench-gpu clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -m "" --nbmake --nbmake-timeout=300 tests src docs/gallery
 
 # the CPU benchmarks, one after the other (each writes its own section of docs/benchmarks.md)
-bench: bench-inr bench-nerf bench-planar bench-sindy bench-many
+bench: bench-inr bench-nerf bench-planar bench-sindy bench-rktv bench-many
 
 bench-inr: $(STAMP)
 	$(PY) benchmarks/inr_images.py
@@ -50,6 +50,9 @@ bench-planar: $(STAMP)
 
 bench-sindy: $(STAMP)
 	$(PY) benchmarks/sindy_noise.py
+
+bench-rktv: $(STAMP)
+	$(PY) benchmarks/rktv_settings.py
 
 bench-many: $(STAMP)
 	$(PY) benchmarks/fit_many.py

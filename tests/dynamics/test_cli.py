@@ -106,3 +106,24 @@ def test_default_run(tmp_path, capsys):
     assert main(["discover", "--no-progress", "--out", str(tmp_path)]) == 0
     summary = json.loads((tmp_path / "discover.json").read_text())
     assert summary["system"] == "lorenz" and summary["derivative_error"] < summary["derivative_error_finite_difference"]
+
+
+def test_settings_are_printed_and_can_be_given(tmp_path, capsys):
+    from rankfield.dynamics import bandwidth_settings
+
+    csv = _lv_csv(tmp_path)
+    out = tmp_path / "out"
+    assert main(["discover", csv, "--steps", "20", "--no-progress", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    data = np.genfromtxt(csv, delimiter=",", skip_header=1)[:, 1:]
+    want = bandwidth_settings(data)
+    assert f"RKTV-INR: omega0 {want['omega0']:.3g}, TV weight {want['weight_tv']:.2g}" in text
+    assert "noise estimated at" in text and "cycles per record" in text
+    summary = json.loads((out / "discover.json").read_text())
+    assert summary["rktv_settings"]["omega0"] == pytest.approx(want["omega0"])
+    assert json.loads((out / "config.json").read_text())["rktv"]["omega0"] == "auto"
+    assert main(["discover", csv, "--steps", "20", "--omega0", "7", "--weight-tv", "0.002", "--no-progress",
+                 "--out", str(tmp_path / "o2")]) == 0
+    text = capsys.readouterr().out
+    assert "RKTV-INR: omega0 7, TV weight 0.002\n" in text
+    assert json.loads((tmp_path / "o2" / "config.json").read_text())["rktv"]["weight_tv"] == 0.002

@@ -55,3 +55,18 @@ def test_noise_convention_and_seeding():
         add_noise(x, -0.1)
     with pytest.raises(InputError, match="unknown system"):
         get_system("nope")
+
+
+def test_added_chaotic_systems_match_their_published_equations():
+    v = np.random.default_rng(0).normal(size=(20, 3)) * 5
+    x, y, z = v.T
+    want = {
+        "chen": np.c_[35 * (y - x), (28 - 35) * x - x * z + 28 * y, x * y - 3 * z],
+        "lu": np.c_[36 * (y - x), -x * z + 20 * y, x * y - 3 * z],
+        "halvorsen": np.c_[-1.89 * x - 4 * y - 4 * z - y ** 2, -1.89 * y - 4 * z - 4 * x - z ** 2,
+                           -1.89 * z - 4 * x - 4 * y - x ** 2],
+    }
+    for name, rhs in want.items():
+        np.testing.assert_allclose(get_system(name).rhs(v), rhs, rtol=1e-12, atol=1e-9)
+        _, traj = get_system(name).simulate()
+        assert np.isfinite(traj).all() and traj.std(0).min() > 1.0  # on the attractor, not at a fixed point

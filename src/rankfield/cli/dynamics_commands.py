@@ -48,6 +48,10 @@ def register(subparsers) -> None:
     p.add_argument("--degree", type=positive_int, default=None,
                    help="polynomial library degree (default: the system's; 2 for CSV data)")
     p.add_argument("--steps", type=positive_int, default=2000, help="RKTV-INR Adam steps (default 2000)")
+    p.add_argument("--omega0", type=positive_float, default=None,
+                   help="SIREN bandwidth of RKTV-INR (default: chosen from the record's spectrum, see RKTVConfig)")
+    p.add_argument("--weight-tv", type=nonneg_float, default=None,
+                   help="total-variation weight of RKTV-INR (default: chosen from the record's estimated noise)")
     p.add_argument("--criterion", choices=("bic", "aic", "ensemble"), default="bic",
                    help="sparsity selection: per-equation threshold sweep scored by BIC or AIC, or 'ensemble' "
                         "(bootstrap BIC sweeps, keep terms selected in >= 60%% of them; slower, see "
@@ -142,12 +146,22 @@ def run_discover(args) -> int:
         raise InputError(f"time column {args.time_column or 'first column'!r} of {args.csv}: {exc} "
                          "(name the time column with --time-column)") from None
     print(f"data: {source}")
-    cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress).validate()
+    cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress,
+                     omega0="auto" if args.omega0 is None else args.omega0,
+                     weight_tv="auto" if args.weight_tv is None else args.weight_tv).validate()
     args._configs = {"rktv": cfg.to_dict(), "discover": {"criterion": args.criterion, "threshold": args.threshold,
                                                          "refine": args.refine, "refine_support": args.refine_support}}
     res = discover(x, t, degree=degree, config=cfg, criterion=args.criterion, threshold=args.threshold,
                    state_names=names, refine=args.refine, refine_support=args.refine_support)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
+    settings = res.denoiser.settings_[0]
+    how = []
+    if "cycles_99" in settings:
+        nsr = 100 * float(np.mean(settings["noise_to_signal"]))
+        how = [f"99% of the signal's energy below {max(settings['cycles_99'])} cycles per record" if args.omega0 is None
+               else "", f"noise estimated at {nsr:.1f}% of the signal" if args.weight_tv is None else ""]
+    print(f"RKTV-INR: omega0 {settings['omega0']:.3g}, TV weight {settings['weight_tv']:.2g}"
+          + (f" ({'; '.join(h for h in how if h)})" if any(how) else ""))
     val = validate_model(res.model, t, x, x_clean=clean)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -155,7 +169,7 @@ def run_discover(args) -> int:
 
     fd = ps.FiniteDifference()(x, t)
     summary = {"source": source, "n_samples": int(len(t)), "degree": degree, **res.to_dict(),
-               "denoise_seconds": round(res.differentiation_seconds, 2),
+               "denoise_seconds": round(res.differentiation_seconds, 2), "rktv_settings": settings,
                "simulation_error_vs_data": val["error_vs_data"], "valid_fraction": val["valid_fraction"],
                "definitions": {
                    "simulation_error_vs_data": "||x_sim - x|| / ||x|| over the whole record (relative L2)",

@@ -22,8 +22,9 @@ Examples:
     ['error_vs_clean', 'error_vs_data', 'valid_fraction']
 
 Public API: systems (:class:`System`, :func:`get_system`, ``SYSTEMS``, :func:`add_noise`), the denoiser
-(:class:`RKTVConfig`, :class:`RKTVDenoiser`, :func:`denoise`), PySINDy parts (:class:`RKTV`,
-:class:`AutoSTLSQ`, :class:`EnsembleSTLSQ`), :func:`discover` / :class:`DiscoveryResult`, validation
+(:class:`RKTVConfig`, :class:`RKTVDenoiser`, :func:`denoise`, its data-driven settings
+:func:`estimate_noise` and :func:`bandwidth_settings`), PySINDy parts (:class:`RKTV`,
+:class:`AutoSTLSQ`, :class:`EnsembleSTLSQ`, weak SINDy's rule :class:`MSTLS`), :func:`discover` / :class:`DiscoveryResult`, validation
 (:func:`validate_model`, :func:`simulate_model`, :func:`simulate_coefficients`) and :mod:`rankfield.dynamics.metrics`.
 """
 
@@ -33,11 +34,12 @@ _require("pysindy", "dynamics", "rankfield.dynamics")  # the `dynamics` extra: I
 _require("torchdiffeq", "dynamics", "rankfield.dynamics")
 
 from rankfield.dynamics import metrics
-from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, denoise
-from rankfield.dynamics.sindy import RKTV, AutoSTLSQ, DiscoveryResult, EnsembleSTLSQ, discover
+from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, bandwidth_settings, denoise, estimate_noise
+from rankfield.dynamics.sindy import MSTLS, RKTV, AutoSTLSQ, DiscoveryResult, EnsembleSTLSQ, discover
 from rankfield.dynamics.systems import SYSTEMS, System, add_noise, get_system
 from rankfield.dynamics.validation import simulate_coefficients, simulate_model, validate_model
 
-__all__ = ["System", "SYSTEMS", "get_system", "add_noise", "RKTVConfig", "RKTVDenoiser", "denoise",
-           "RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "DiscoveryResult", "discover", "validate_model", "simulate_model",
+__all__ = ["System", "SYSTEMS", "get_system", "add_noise", "RKTVConfig", "RKTVDenoiser", "denoise", "estimate_noise",
+           "bandwidth_settings",
+           "RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "MSTLS", "DiscoveryResult", "discover", "validate_model", "simulate_model",
            "simulate_coefficients", "metrics"]

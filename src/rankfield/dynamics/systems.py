@@ -144,6 +144,25 @@ SYSTEMS: dict[str, System] = {
         ({_e(3, 0): -0.1, _e(0, 3): 2.0},
          {_e(3, 0): -2.0, _e(0, 3): -0.1}),
         degree=3, x0=(2.0, 0.0), dt=0.025, description="damped cubic oscillator (PySINDy example)"),
+    # three more quadratic chaotic systems (issue 15), started on their attractors (after 200 time units)
+    "chen": System(
+        "chen", ("x", "y", "z"),
+        ({_e(1, 0, 0): -35.0, _e(0, 1, 0): 35.0},
+         {_e(1, 0, 0): -7.0, _e(1, 0, 1): -1.0, _e(0, 1, 0): 28.0},
+         {_e(1, 1, 0): 1.0, _e(0, 0, 1): -3.0}),
+        degree=2, x0=(-1.453, -0.826, 17.249), dt=0.005, description="Chen (a 35, b 3, c 28; Chen & Ueta 1999)"),
+    "lu": System(
+        "lu", ("x", "y", "z"),
+        ({_e(1, 0, 0): -36.0, _e(0, 1, 0): 36.0},
+         {_e(1, 0, 1): -1.0, _e(0, 1, 0): 20.0},
+         {_e(1, 1, 0): 1.0, _e(0, 0, 1): -3.0}),
+        degree=2, x0=(-5.752, -6.591, 15.896), dt=0.01, description="Lu (a 36, b 3, c 20; Lu & Chen 2002)"),
+    "halvorsen": System(
+        "halvorsen", ("x", "y", "z"),
+        ({_e(1, 0, 0): -1.89, _e(0, 1, 0): -4.0, _e(0, 0, 1): -4.0, _e(0, 2, 0): -1.0},
+         {_e(0, 1, 0): -1.89, _e(0, 0, 1): -4.0, _e(1, 0, 0): -4.0, _e(0, 0, 2): -1.0},
+         {_e(0, 0, 1): -1.89, _e(1, 0, 0): -4.0, _e(0, 1, 0): -4.0, _e(2, 0, 0): -1.0}),
+        degree=2, x0=(0.491, -6.244, -5.362), dt=0.01, description="Halvorsen (a 1.89; Sprott 2010)"),
     "seir": System(
         "seir", ("S", "E", "I", "R"),
         ({_e(1, 0, 1, 0): -1.0, _e(0, 0, 0, 1): 0.1},
