@@ -155,13 +155,13 @@ def run_discover(args) -> int:
                    state_names=names, refine=args.refine, refine_support=args.refine_support)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
     settings = res.denoiser.settings_[0]
-    how = []
-    if "cycles_99" in settings:
-        nsr = 100 * float(np.mean(settings["noise_to_signal"]))
-        how = [f"99% of the signal's energy below {max(settings['cycles_99'])} cycles per record" if args.omega0 is None
-               else "", f"noise estimated at {nsr:.1f}% of the signal" if args.weight_tv is None else ""]
+    how = []  # what each automatic choice was made from (absent for values given on the command line)
+    if "cycles_99" in settings and args.omega0 is None:
+        how.append(f"99% of the signal's energy below {max(settings['cycles_99'])} cycles per record")
+    if "noise_to_signal" in settings and args.weight_tv is None:
+        how.append(f"noise estimated at {100 * float(np.mean(settings['noise_to_signal'])):.1f}% of the signal")
     print(f"RKTV-INR: omega0 {settings['omega0']:.3g}, TV weight {settings['weight_tv']:.2g}"
-          + (f" ({'; '.join(h for h in how if h)})" if any(how) else ""))
+          + (f" ({'; '.join(how)})" if how else ""))
     val = validate_model(res.model, t, x, x_clean=clean)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ class RKTVConfig(Config):
             :func:`estimate_noise`, the largest over the states; see :func:`bandwidth_settings`). 5 is the value
             measured best on Lorenz (1000 samples, 10 time units, c99 = 35-42: relative derivative error 0.145 /
             0.091 / 0.074 at omega0 = 30 / 10 / 5, 10% noise); the rule keeps that ratio of omega0 to cycles, so
-            a spiky record gets a wider band (Rossler, c99 = 66-71: omega0 ~ 10) without a hand setting.
+            a spiky record gets a wider band (Rossler, c99 = 66-71: omega0 ~ 9.4) without a hand setting.
         steps: full-batch Adam steps.
         lr: initial Adam learning rate; decays with a cosine schedule to ``lr_end``.
         lr_end: final learning rate (``None``: ``lr / 50``).
