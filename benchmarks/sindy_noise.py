@@ -1,7 +1,8 @@
 """SINDy under measurement noise: RKTV-INR against classical differentiation methods.
 
 Every method uses the same library (the system's PolynomialLibrary degree) and the same threshold rule
-(:class:`rankfield.dynamics.AutoSTLSQ`, BIC per equation with an AR(1) effective sample size). Noise:
+(:class:`rankfield.dynamics.AutoSTLSQ`, BIC per equation with an AR(1) effective sample size), but weak SINDy,
+which gets its authors' rule (:class:`rankfield.dynamics.MSTLS`). Noise:
 ``sigma_j = level * std(x_j)``. Baseline hyper-parameters (Savitzky-Golay window, TV and Kalman ``alpha``)
 are tuned per system and noise level on a separate tuning draw against the *clean* derivative (an oracle
 advantage for the baselines); RKTV-INR uses its fixed defaults everywhere.
@@ -14,17 +15,17 @@ Quick run (Lorenz at 10% and 20%, fewer draws)::
 
     python benchmarks/sindy_noise.py --quick
 
-The table in docs/benchmarks.md (2-core CPU, 2026-11-23) was filled by these invocations sharing the cache
-(``M="RKTV-INR,FiniteDifference,Savitzky-Golay,TV (trend_filtered),Kalman,Weak SINDy"``)::
+The table in docs/benchmarks.md (2-core CPU, 2026-11-25; the automatic RKTV-INR settings, weak SINDy with MSTLS)
+was filled by these invocations sharing the cache (``M="RKTV-INR,RKTV-INR + refine,FiniteDifference,Savitzky-Golay,
+TV (trend_filtered),Kalman,Weak SINDy"``); the other systems of the grid were not rerun in that session::
 
-    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --no-lynx                 # 43.5 min
-    python benchmarks/sindy_noise.py --systems vanderpol,duffing,lotka_volterra,rossler \
-        --draws 10 --methods "$M" --no-lynx                                                # 91 min (in two passes, 5 then 10 draws)
-    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --include-cached          # report + lynx-hare
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods "$M" --no-study --no-lynx   # 54 min
+    python benchmarks/sindy_noise.py --systems rossler --draws 10 --methods "$M" --no-study --no-lynx
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods "$M" --include-cached      # study + report
 
 Per-run results are cached in ``outputs/bench_sindy/runs.jsonl`` and derivatives in
 ``outputs/bench_sindy/derivs/`` (rerunning skips finished runs; ``--fresh`` recomputes). Every threshold rule
-of the selection study (``bic``, ``aic``, ``ensemble``, ``ensemble0.8``) is applied to the same cached
+of the selection study (``SELECTIONS``: BIC/AIC sweeps and four ensembles) is applied to the same cached
 derivatives of RKTV-INR and Savitzky-Golay. The table and plots go into ``docs/benchmarks.md`` / ``docs/sindy_noise_*.png``.
 """
 
@@ -59,7 +60,7 @@ FULL = dict(systems=["lorenz", "vanderpol", "duffing", "lotka_volterra", "rossle
             noise=[0.01, 0.05, 0.1, 0.2, 0.3], draws=10)
 QUICK = dict(systems=["lorenz"], noise=[0.1, 0.2], draws=4)
 TUNE_SEED = 10_000
-SELECTIONS = ["bic", "aic", "ensemble", "ensemble0.8"]
+SELECTIONS = ["bic", "aic", "ensemble", "ensemble0.8", "ensemble_iid", "pysindy_median"]
 STUDY_METHODS = ["RKTV-INR", "Savitzky-Golay"]
 DERIV_DIR = ROOT / "outputs" / "bench_sindy" / "derivs"
 
@@ -130,10 +131,24 @@ class _Precomputed(BaseDifferentiation):
         return self.x_dot
 
 
+class _PySINDyEnsemble(ps.EnsembleOptimizer):
+    """PySINDy's stock E-SINDy (iid bagging, median of the models) around the BIC sweep. PySINDy draws from
+    the global ``np.random``; this script (not the library) seeds it before each fit for reproducibility."""
+
+    def _reduce(self, x, y):
+        np.random.seed(0)
+        self.coef_list = []
+        super()._reduce(x, y)
+
+
 def make_optimizer(selection):
-    """Threshold-selection rule by name: ``bic``/``aic`` sweeps, ``ensemble`` (inclusion 0.6) or ``ensemble0.8``."""
+    """Threshold-selection rule by name (see ``RULES``)."""
     if selection in ("bic", "aic"):
         return AutoSTLSQ(criterion=selection)
+    if selection == "ensemble_iid":
+        return EnsembleSTLSQ(block=1, seed=0)
+    if selection == "pysindy_median":
+        return _PySINDyEnsemble(AutoSTLSQ(), bagging=True, n_models=50)
     if selection.startswith("ensemble"):
         return EnsembleSTLSQ(inclusion=float(selection[len("ensemble"):] or 0.6), seed=0)
     raise ValueError(selection)
@@ -217,8 +232,11 @@ def summarise(runs, methods):
 
 RULES = {"bic": "AutoSTLSQ: per-equation threshold sweep scored by BIC with an AR(1) effective n",
          "aic": "AutoSTLSQ with AIC",
-         "ensemble": "EnsembleSTLSQ: 50 block-bootstrap BIC sweeps, keep terms selected in >= 60%",
-         "ensemble0.8": "EnsembleSTLSQ, keep terms selected in >= 80%"}
+         "ensemble": "EnsembleSTLSQ (PySINDy's EnsembleOptimizer with a moving-block bootstrap): 50 BIC sweeps, "
+                     "keep terms selected in >= 60%, refit",
+         "ensemble0.8": "EnsembleSTLSQ, keep terms selected in >= 80%",
+         "ensemble_iid": "EnsembleSTLSQ with block=1 (PySINDy's iid bagging), inclusion >= 60%",
+         "pysindy_median": "PySINDy's stock EnsembleOptimizer: 50 iid-bagged BIC sweeps, median of the coefficients"}
 
 
 def success_pivot(runs, methods):
@@ -240,6 +258,12 @@ def success_pivot(runs, methods):
 def selection_study(runs, methods):
     """Markdown: success / wrong terms per threshold rule on the same derivatives (all cells of the run)."""
     rows = []
+    # only the draws every rule was applied to (a main-table run of another system has no study runs)
+    have = {}
+    for r in runs:
+        have.setdefault((r["system"], r["noise"], r["draw"], r["method"]), set()).add(r.get("selection", "bic"))
+    full = {k for k, v in have.items() if v >= set(SELECTIONS)}
+    runs = [r for r in runs if (r["system"], r["noise"], r["draw"], r["method"]) in full]
     cells = sorted({(r["system"], r["noise"]) for r in runs})
     for m in methods:
         for sel in SELECTIONS:
@@ -361,6 +385,7 @@ def main(argv=None):
                         "besides this invocation's grid; the draws column says how many each cell has")
     p.add_argument("--no-study", action="store_true",
                    help="skip the threshold-selection study (bic/aic/ensembles on RKTV-INR and Savitzky-Golay)")
+    p.add_argument("--note", default="", help="a sentence added to the report (e.g. which cells were not rerun)")
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
     if args.threads:
@@ -439,7 +464,8 @@ def main(argv=None):
             f"||Xi - Xi*||_F / ||Xi*||_F; deriv error = mean relative L2 error of dx/dt vs the clean derivative "
             f"(weak SINDy has none); time = mean wall time per fit (differentiation + regression). Baselines tuned "
             f"per cell on a separate draw against the clean derivative (oracle tuning): {tuned_txt or 'cached runs'}. "
-            f"Wall time of this run: {total / 60:.1f} min (cached runs not recomputed).\n\n"
+            f"Wall time of this run: {total / 60:.1f} min (cached runs not recomputed)."
+            + (f" {args.note}" if args.note else "") + "\n\n"
             + "Exact support recovery (successful draws / draws):\n\n" + success_pivot(main_runs, methods)
             + "\n![success rate](sindy_noise_success.png)\n\nAll metrics:\n\n" + markdown_table(rows) + "\n" + study
             + ("Lynx-hare: skipped (--no-lynx).\n" if args.no_lynx

@@ -117,22 +117,74 @@ def test_ensemble_is_reproducible_and_validates_arguments():
             EnsembleSTLSQ(**bad)
 
 
-def test_refine_validates_and_rejects_what_it_cannot_refine():
+def test_ensemble_is_pysindys_class_with_a_block_bootstrap_and_no_global_state():
+    """PySINDy's EnsembleOptimizer underneath (coef_list, opt, library ensembling, sklearn clone); resamples made
+    of runs of ``block_`` consecutive rows, as long as the errors' correlation (AR(1) noise, rho 0.9: n_eff ~
+    n / 19) and 1 for white noise; np.random untouched."""
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    G = rng.standard_normal((n, 8))
+    w = np.array([0.0, 1.5, 0.0, -0.8, 0.0, 0.0, 0.4, 0.0])
+    e = np.zeros(n)
+    for i in range(1, n):
+        e[i] = 0.9 * e[i - 1] + 0.05 * rng.standard_normal()
+    state = np.random.get_state()[1].copy()
+    opt = EnsembleSTLSQ(n_models=12, seed=0).fit(G, G @ w + e)
+    assert isinstance(opt, ps.EnsembleOptimizer) and isinstance(opt.opt, AutoSTLSQ) and len(opt.coef_list) == 12
+    assert 12 <= opt.block_ <= 30
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+    np.testing.assert_array_equal(opt.coef_[0] != 0, w != 0)
+    np.testing.assert_array_equal(clone(opt).fit(G, G @ w + e).coef_, opt.coef_)
+    white = EnsembleSTLSQ(n_models=5, seed=0).fit(G, G @ w + 0.05 * rng.standard_normal(n))
+    assert white.block_ <= 2
+
+    class Recorder(ps.STLSQ):  # sees the resampled rows: column 0 of G carries the row index
+        def _reduce(self, x, y):
+            self.rows = np.rint(np.asarray(x)[:, 0]).astype(int)
+            super()._reduce(x, y)
+
+    idx = np.c_[np.arange(n, dtype=float), G]
+    rec = EnsembleSTLSQ(opt=Recorder(threshold=0.1), n_models=2, block=25, seed=0).fit(idx, G @ w + e)
+    runs = rec.opt.rows.reshape(-1, 25)[:-1]  # the last run is cut at n rows
+    assert np.all(np.diff(runs, axis=1) == 1) and len(np.unique(runs[:, 0])) > 10
+    with pytest.raises(InputError, match="block=2000"):
+        EnsembleSTLSQ(block=n, n_models=2).fit(G, G @ w)
+
+
+def test_library_ensemble_counts_inclusion_over_the_models_that_held_the_term():
+    """Library bagging drops one of 5 columns per model: a true term is selected whenever its column is there,
+    so its inclusion probability is 1 (not the ~4/5 of the models that held it)."""
+    rng = np.random.default_rng(6)
+    G = rng.standard_normal((500, 5))
+    w = np.array([0.0, 1.5, 0.0, -0.8, 0.0])
+    y = G @ w + 0.01 * rng.standard_normal(500)
+    opt = EnsembleSTLSQ(opt=ps.STLSQ(threshold=0.1), n_models=30, seed=1, library_ensemble=True).fit(G, y)
+    dropped_true = sum(np.any(c[0, w != 0] == 0) for c in opt.coef_list)
+    assert dropped_true >= 5  # some models lacked a true term ...
+    np.testing.assert_array_equal(opt.inclusion_probabilities_[0][w != 0], 1.0)  # ... which does not count
+    assert np.all(opt.inclusion_probabilities_[0][w == 0] <= 0.15)
+    np.testing.assert_allclose(opt.coef_[0], w, atol=0.01)
+
+
+def test_refine_takes_its_weight_from_the_denoisers_current_config():
+    """Changing ``config.weight_model`` after the fit governs the next refinement: at 0 the logged loss is the
+    RKTV-INR loss alone, at 5 it adds five times the model term (the record's "auto" fields stay resolved)."""
+    import dataclasses
+
     from rankfield.dynamics import RKTVDenoiser
 
     system, t, x, y = _lv(n=120)
-    den = RKTVDenoiser(RKTVConfig(steps=20, refine_steps=5, progress=False))
-    with pytest.raises(InputError, match="not fitted"):
-        den.refine([[0, 0]], [[True], [True]])
-    den.fit(y, t)
-    with pytest.raises(InputError, match="powers of shape"):
-        den.refine([[0], [1]], [[True, True]])  # one exponent column for two states
-    with pytest.raises(InputError, match="refine needs the RKTV-INR"):
-        discover(y, t, differentiation=ps.FiniteDifference(), refine=1)
-    with pytest.raises(InputError, match="refine must be"):
-        discover(y, t, refine=-1)
-    with pytest.raises(InputError, match="refine_support"):
-        discover(y, t, refine=1, refine_support="some")
+    den = RKTVDenoiser(RKTVConfig(steps=20, refine_steps=4, progress=False)).fit(y, t)
+    tv_weight = den.settings_[0]["weight_tv"]
+    for weight in (0.0, 5.0):
+        den.config = dataclasses.replace(den.config, weight_model=weight)
+        den.refine([[0, 0], [1, 0], [0, 1], [1, 1]], np.ones((2, 4), dtype=bool))
+        h = {k: float(np.asarray(v[-1])) for k, v in den.history_[0].items() if k in ("loss", "data", "rk", "tv", "model")}
+        assert h["model"] > 1e-3
+        expected = h["data"] + den.config.weight_rk * h["rk"] + tv_weight * h["tv"] + weight * h["model"]
+        assert h["loss"] == pytest.approx(expected, rel=1e-4)
 
 
 def test_refine_with_the_true_support_pulls_the_derivative_onto_the_model():

@@ -54,7 +54,7 @@ def register(subparsers) -> None:
                    help="total-variation weight of RKTV-INR (default: chosen from the record's estimated noise)")
     p.add_argument("--criterion", choices=("bic", "aic", "ensemble"), default="bic",
                    help="sparsity selection: per-equation threshold sweep scored by BIC or AIC, or 'ensemble' "
-                        "(bootstrap BIC sweeps, keep terms selected in >= 60%% of them; slower, see "
+                        "(E-SINDy: BIC sweeps on 50 block-bootstrap resamples, keep terms selected in >= 60%% of them; slower, see "
                         "docs/benchmarks.md for which recovers structure more reliably) (default: bic)")
     p.add_argument("--threshold", type=positive_float, default=None, help="fixed STLSQ threshold instead of the sweep")
     p.add_argument("--refine", type=nonneg_int, default=0,
