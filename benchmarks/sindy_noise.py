@@ -26,7 +26,8 @@ TV (trend_filtered),Kalman,Weak SINDy"``); the other systems of the grid were no
 Per-run results are cached in ``outputs/bench_sindy/runs.jsonl`` and derivatives in
 ``outputs/bench_sindy/derivs/`` (rerunning skips finished runs; ``--fresh`` recomputes). Every threshold rule
 of the selection study (``SELECTIONS``: BIC/AIC sweeps and four ensembles) is applied to the same cached
-derivatives of RKTV-INR and Savitzky-Golay. The table and plots go into ``docs/benchmarks.md`` / ``docs/sindy_noise_*.png``.
+derivatives of RKTV-INR and Savitzky-Golay. The table and plots go into ``docs/benchmarks.md`` / ``docs/sindy_noise_*.png``, every run's raw numbers into
+``docs/sindy_noise.json``.
 """
 
 from __future__ import annotations
@@ -471,6 +472,9 @@ def main(argv=None):
             + ("Lynx-hare: skipped (--no-lynx).\n" if args.no_lynx
                else lynx_hare(args.iterations, args.device, not args.no_progress, args.selection)))
     write_section("sindy_noise", "SINDy under noise: RKTV-INR vs baselines (benchmarks/sindy_noise.py)", body)
+    raw = [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()} for r in runs]
+    (ROOT / "docs" / "sindy_noise.json").write_text(json.dumps(
+        {"argv": sys.argv[1:], "rules": RULES, "runs": raw}, indent=1, default=float, allow_nan=True) + "\n")
     print(f"wrote docs/benchmarks.md section sindy_noise ({total / 60:.1f} min)")
 
 
