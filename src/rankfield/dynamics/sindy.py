@@ -215,8 +215,7 @@ class EnsembleSTLSQ(EnsembleOptimizer):
         self.block = block
         self.seed = seed
 
-    def _block_length(self, x, y, n_eff):
-        n = x.shape[0]
+    def _block_length(self, n, n_eff):
         if self.block is not None:
             if self.block >= n:
                 raise InputError(f"block={self.block} is not shorter than the {n} samples: every resample would "
@@ -230,7 +229,7 @@ class EnsembleSTLSQ(EnsembleOptimizer):
         d = y.shape[1]
         rng = np.random.default_rng(self.seed)
         n_eff = [_effective_n(*AutoSTLSQ._scaled(x, y, j)[:2], "ar1") for j in range(d)]
-        block = self.block_ = self._block_length(x, y, n_eff)
+        block = self.block_ = self._block_length(n, n_eff)
         # the BIC sweep on a resample keeps the full record's effective sample size per equation (a resample's
         # own AR(1) estimate is biased up by the joins between blocks: raw n for an iid resample)
         per_equation = isinstance(self.opt, AutoSTLSQ) and self.opt.decorrelation == "ar1"
