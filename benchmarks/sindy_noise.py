@@ -52,6 +52,7 @@ from _report import markdown_table, write_section  # noqa: E402
 
 from pysindy.differentiation import BaseDifferentiation  # noqa: E402
 
+from rankfield.dynamics.sindy import TRIM_DEFAULT  # noqa: E402
 from rankfield.dynamics import (MSTLS, RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, discover,  # noqa: E402
                                 get_system, metrics, validate_model)
 
@@ -162,6 +163,22 @@ def rktv_tag(iterations) -> str:
     return f"{iterations}-{hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:8]}"
 
 
+def _trim_arg(value):
+    if value == "auto":
+        return value
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"trim must be 'auto' or an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def run_tag(method, iterations, trim):
+    """Cache tag of a run: RKTV-INR's steps and config hash, weak SINDy's rule, and discover's trim when not 0."""
+    tag = rktv_tag(iterations) if method.startswith("RKTV") else "mstls" if method == "Weak SINDy" else None
+    if trim not in (0, "0") and method != "Weak SINDy":
+        tag = f"{tag or ''}|trim{trim}"
+    return tag
+
+
 def derivatives(system, level, draw, method, tuned, iterations, device):
     """Differentiate one noisy draw with ``method``; cached as npz under outputs/bench_sindy/derivs."""
     slug = "".join(ch if ch.isalnum() else "_" for ch in method)
@@ -181,7 +198,7 @@ def derivatives(system, level, draw, method, tuned, iterations, device):
     return x_smooth, x_dot, seconds
 
 
-def run_one(system, level, draw, method, tuned, iterations, device, selection):
+def run_one(system, level, draw, method, tuned, iterations, device, selection, trim=TRIM_DEFAULT):
     t, clean = _simulate(system.name)
     clean_dot = system.rhs(clean)
     y = add_noise(clean, level, seed=draw)
@@ -189,7 +206,8 @@ def run_one(system, level, draw, method, tuned, iterations, device, selection):
     if method == "RKTV-INR + refine":  # model-in-the-loop: two refinement passes on the selected support
         start = time.perf_counter()
         res = discover(y, t, degree=system.degree, config=RKTVConfig(steps=iterations, device=device, progress=False),
-                       optimizer=make_optimizer(selection), state_names=list(system.state_names), refine=2)
+                       optimizer=make_optimizer(selection), state_names=list(system.state_names), refine=2,
+                       trim=trim)
         xi, d_err = res.coefficients, _diff_error(res.x_dot[0], clean_dot)
         seconds = time.perf_counter() - start
     elif method == "Weak SINDy":
@@ -205,7 +223,7 @@ def run_one(system, level, draw, method, tuned, iterations, device, selection):
         x_smooth, x_dot, seconds = derivatives(system, level, draw, method, tuned, iterations, device)
         start = time.perf_counter()
         res = discover(y, t, degree=system.degree, differentiation=_Precomputed(x_smooth, x_dot),
-                       optimizer=make_optimizer(selection), state_names=list(system.state_names))
+                       optimizer=make_optimizer(selection), state_names=list(system.state_names), trim=trim)
         seconds += time.perf_counter() - start
         xi, d_err = res.coefficients, _diff_error(x_dot, clean_dot)
     return {"system": system.name, "noise": level, "draw": draw, "method": method, "selection": selection,
@@ -338,7 +356,7 @@ def plot_success(runs, methods, path):
     plt.close(fig)
 
 
-def lynx_hare(iterations, device, progress, selection):
+def lynx_hare(iterations, device, progress, selection, trim=TRIM_DEFAULT):
     """Discover a model from the Hudson's Bay lynx-hare pelts (if ../shared/data is there)."""
     path = ROOT.parent / "shared" / "data" / "lynx_hare" / "hudson_bay_lynx_hare.csv"
     if not path.exists():
@@ -348,7 +366,7 @@ def lynx_hare(iterations, device, progress, selection):
     t = data["year"] - data["year"][0]
     x = np.c_[data["hare"], data["lynx"]]
     res = discover(x, t, degree=2, config=RKTVConfig(steps=iterations, device=device, progress=progress),
-                   optimizer=make_optimizer(selection), state_names=["hare", "lynx"])
+                   optimizer=make_optimizer(selection), state_names=["hare", "lynx"], trim=trim)
     val = validate_model(res.model, t, x)
     from rankfield.dynamics.plotting import plot_simulation, plot_states
 
@@ -386,6 +404,8 @@ def main(argv=None):
                         "besides this invocation's grid; the draws column says how many each cell has")
     p.add_argument("--no-study", action="store_true",
                    help="skip the threshold-selection study (bic/aic/ensembles on RKTV-INR and Savitzky-Golay)")
+    p.add_argument("--trim", type=_trim_arg, default=TRIM_DEFAULT,
+                   help=f"samples left out of the regression at each end (discover's trim; default {TRIM_DEFAULT})")
     p.add_argument("--note", default="", help="a sentence added to the report (e.g. which cells were not rerun)")
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -419,8 +439,7 @@ def main(argv=None):
                         jobs += [(s, lv, d, m, sel) for sel in SELECTIONS if sel != args.selection]
     tuned_cache = {}
     for s, lv, d, m, sel in tqdm(jobs, desc="sindy_noise", disable=args.no_progress):
-        key = (s, lv, d, m, sel, rktv_tag(args.iterations) if m.startswith("RKTV") else
-               "mstls" if m == "Weak SINDy" else None)  # a run of another rule or default is not reused
+        key = (s, lv, d, m, sel, run_tag(m, args.iterations, args.trim))  # another rule or default is not reused
         if key in done:
             runs.append(done[key])
             continue
@@ -428,7 +447,7 @@ def main(argv=None):
         if (s, lv) not in tuned_cache:
             t, clean = _simulate(system.name)
             tuned_cache[(s, lv)] = tune_baselines(t, clean, system.rhs(clean), lv)
-        r = run_one(system, lv, d, m, tuned_cache[(s, lv)], args.iterations, args.device, sel)
+        r = run_one(system, lv, d, m, tuned_cache[(s, lv)], args.iterations, args.device, sel, args.trim)
         r["iterations"] = key[-1]
         r["tuned"] = tuned_cache[(s, lv)].get(m)
         with open(cache, "a") as fh:
@@ -439,7 +458,7 @@ def main(argv=None):
         have = {(r["system"], r["noise"], r["draw"], r["method"], r.get("selection", "bic")) for r in runs}
         for key, r in done.items():
             rk = key[:5]
-            if rk not in have and r["method"] in methods and key[5] in (None, "mstls", rktv_tag(args.iterations)):
+            if rk not in have and r["method"] in methods and key[5] == run_tag(r["method"], args.iterations, args.trim):
                 runs.append(r)
                 have.add(rk)
         systems = sorted({r["system"] for r in runs}, key=lambda n: (n != "lorenz", n))
@@ -461,7 +480,9 @@ def main(argv=None):
             f"{'seeds 0..n-1; cells cached from earlier invocations included' if args.include_cached else f'seeds 0..{draws - 1}'}; RKTV-INR {args.iterations} "
             f"Adam steps; RKTV-INR ablations at noise {', '.join(f'{v:.0%}' for v in ablation_levels)}. Library: "
             f"PolynomialLibrary(system degree); threshold rule `{args.selection}` ({RULES[args.selection]}) for every "
-            f"method but weak SINDy, which uses its authors' MSTLS rule (`rankfield.dynamics.MSTLS`). success = exact support recovery; coef error = mean "
+            f"method but weak SINDy, which uses its authors' MSTLS rule (`rankfield.dynamics.MSTLS`); the regression leaves "
+            f"out {'1% of the samples' if args.trim == 'auto' else f'{args.trim} samples'} at each end of a record "
+            f"(`discover(trim={args.trim!r})`; not weak SINDy). success = exact support recovery; coef error = mean "
             f"||Xi - Xi*||_F / ||Xi*||_F; deriv error = mean relative L2 error of dx/dt vs the clean derivative "
             f"(weak SINDy has none); time = mean wall time per fit (differentiation + regression). Baselines tuned "
             f"per cell on a separate draw against the clean derivative (oracle tuning): {tuned_txt or 'cached runs'}. "
@@ -470,7 +491,7 @@ def main(argv=None):
             + "Exact support recovery (successful draws / draws):\n\n" + success_pivot(main_runs, methods)
             + "\n![success rate](sindy_noise_success.png)\n\nAll metrics:\n\n" + markdown_table(rows) + "\n" + study
             + ("Lynx-hare: skipped (--no-lynx).\n" if args.no_lynx
-               else lynx_hare(args.iterations, args.device, not args.no_progress, args.selection)))
+               else lynx_hare(args.iterations, args.device, not args.no_progress, args.selection, args.trim)))
     write_section("sindy_noise", "SINDy under noise: RKTV-INR vs baselines (benchmarks/sindy_noise.py)", body)
     raw = [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()} for r in runs]
     (ROOT / "docs" / "sindy_noise.json").write_text(json.dumps(

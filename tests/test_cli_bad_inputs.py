@@ -379,3 +379,21 @@ def test_without_the_dynamics_extra_inr_works_and_discover_says_what_to_install(
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "pip install 'rankfield[dynamics]'" in lines[0], proc.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_every_command_prints_its_help(capsys):
+    """argparse formats help strings only for --help: a stray % in one would crash it there."""
+    import argparse
+
+    from rankfield.cli import build_parser
+
+    parser = build_parser()
+    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)][0].choices
+    assert len(commands) >= 5
+    for name in commands:
+        try:
+            code = main([name, "--help"])
+        except SystemExit as exc:
+            code = exc.code
+        assert code == 0, name
+        assert "usage:" in capsys.readouterr().out, name

@@ -91,13 +91,15 @@ def test_csv_run_writes_json_and_plots(tmp_path, capsys):
 def test_refine_flag_reaches_discover_and_the_outputs(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["discover", _lv_csv(tmp_path), "--time-column", "time", "--columns", "prey,predator",
-                 "--steps", "60", "--refine", "2", "--refine-support", "full", "--no-progress", "--out", str(out)])
+                 "--steps", "60", "--refine", "2", "--refine-support", "full", "--trim", "7", "--no-progress",
+                 "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 0 and "refinement: 2 pass(es); terms per pass" in text
     summary = json.loads((out / "discover.json").read_text())
     assert len(summary["passes"]) == 3 and summary["passes"][-1] == summary["coefficients"]
     config = json.loads((out / "config.json").read_text())
     assert config["discover"]["refine"] == 2 and config["discover"]["refine_support"] == "full"
+    assert config["discover"]["trim"] == 7
     _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "-1"], "refine")
 
 

@@ -38,6 +38,42 @@ def test_plugin_with_several_trajectories():
     assert metrics.support_recovered(model.coefficients(), system.true_coefficients()), model.equations()
 
 
+def test_plugin_is_quiet_by_default_and_scoring_the_training_data_reuses_its_fit(capsys):
+    system, t, x, y = _lv()
+    assert RKTV().config.progress is False and RKTV(progress=True).config.progress is True
+    diff = RKTV(steps=60)
+    model = ps.SINDy(differentiation_method=diff, feature_library=ps.PolynomialLibrary(2), optimizer=AutoSTLSQ())
+    model.fit(y, t=t)
+    assert len(diff.denoisers_) == 1 and "step/s" not in capsys.readouterr().err  # the engine's bar unit
+    first, coef = diff.denoisers_[0], model.coefficients().copy()
+    score = model.score(y, t=t)
+    assert len(diff.denoisers_) == 1 and diff.denoiser_ is first  # no refit, nothing appended
+    assert np.isfinite(score) and np.array_equal(model.coefficients(), coef)
+    model.score(add_noise(x, 0.02, seed=5), t=t)  # a new record has to be denoised: one more fit
+    assert len(diff.denoisers_) == 2 and diff.denoiser_ is not first
+    diff.set_params(config=RKTVConfig(steps=61, progress=False))  # another config: the same record is fitted again
+    diff(y, t=t)
+    assert len(diff.denoisers_) == 3
+    assert "step/s" in _bar_of(RKTV(steps=5, progress=True), y, t, capsys)
+
+
+def _bar_of(diff, y, t, capsys):
+    capsys.readouterr()
+    diff(y, t=t)
+    return capsys.readouterr().err
+
+
+def test_discover_refines_each_record_once_when_a_record_is_given_twice():
+    system, t, x, y = _lv(n=150)
+    diff = RKTV(steps=60, refine_steps=20)
+    res = discover([y, y.copy()], [t, t], differentiation=diff, refine=1)
+    assert len(res.passes) == 2 and len(res.x_dot) == 2 and len(diff.denoisers_) == 1
+    np.testing.assert_array_equal(res.x_dot[0], res.x_dot[1])
+    assert diff.denoisers_[0].record_key_ is None  # refined: a later call fits the record afresh
+    diff(y, t=t)
+    assert len(diff.denoisers_) == 2
+
+
 def test_plugin_is_a_sklearn_estimator():
     diff = RKTV(steps=7)
     assert diff.get_params()["config"].steps == 7
@@ -60,6 +96,44 @@ def test_discover_with_a_baseline_differentiation_and_fixed_threshold():
     system, t, x, _ = _lv()
     res = discover(x, t, differentiation=ps.FiniteDifference(), threshold=0.05)
     assert metrics.support_recovered(res.coefficients, system.true_coefficients())
+
+
+class _CorruptEnds(ps.differentiation.BaseDifferentiation):
+    """Exact derivatives with the first and last three rows replaced by garbage (a one-sided estimate gone wrong)."""
+
+    def __init__(self, x_dot):
+        self.x_dot = x_dot
+
+    def _differentiate(self, x, t=1):
+        self.smoothed_x_ = x
+        d = self.x_dot.copy()
+        d[:3] += 50.0
+        d[-3:] -= 30.0
+        return d
+
+
+def test_trim_leaves_the_ends_out_of_the_regression_only():
+    system, t, x, _ = _lv()
+    xi_true = system.true_coefficients()
+    diff = _CorruptEnds(system.rhs(x))
+    bad = discover(x, t, differentiation=diff, threshold=0.05, trim=0)
+    assert metrics.coefficient_error(bad.coefficients, xi_true) > 0.1  # the six rows spoil least squares
+    good = discover(x, t, differentiation=diff, threshold=0.05, trim=3)
+    assert metrics.coefficient_error(good.coefficients, xi_true) < 1e-3
+    assert good.x_dot[0].shape == x.shape and good.x_dot[0][0, 0] > 40  # the result keeps every sample
+    assert metrics.coefficient_error(discover(x, t, differentiation=diff, threshold=0.05, trim=2).coefficients,
+                                     xi_true) > 0.1  # one bad row per end is enough to spoil it
+    # auto: 1% of the samples at each end (3 of 300 here)
+    system, t, x, _ = _lv(n=300)
+    diff = _CorruptEnds(system.rhs(x))
+    assert metrics.coefficient_error(discover(x, t, differentiation=diff, threshold=0.05).coefficients, xi_true) < 1e-3
+
+
+@pytest.mark.parametrize("trim", [-1, 1.5, True, 98, "none"])
+def test_trim_is_checked(trim):
+    system, t, x, _ = _lv()
+    with pytest.raises(InputError, match="trim"):
+        discover(x, t, differentiation=ps.FiniteDifference(), threshold=0.05, trim=trim)
 
 
 def test_discover_rejects_fewer_samples_than_library_terms():

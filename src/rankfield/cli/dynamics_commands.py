@@ -22,6 +22,7 @@ from rankfield.errors import InputError
 
 def register(subparsers) -> None:
     try:
+        from rankfield.dynamics.sindy import TRIM_DEFAULT
         from rankfield.dynamics.systems import SYSTEMS
     except ImportError as exc:  # without the `dynamics` extra the command says what to install
         message = str(exc)
@@ -63,6 +64,9 @@ def register(subparsers) -> None:
     p.add_argument("--refine-support", choices=("selected", "full"), default="selected",
                    help="terms of the model used in refinement: those the previous pass kept, or the whole "
                         "library (default: selected)")
+    p.add_argument("--trim", type=nonneg_int, default=None,
+                   help="samples left out of the regression at each end of the record, where every derivative "
+                        f"estimate is one-sided (default: {TRIM_DEFAULT}, 1%% of the samples)")
     add_common_options(p, "outputs/discover")
     p.set_defaults(func=run_discover)
 
@@ -149,10 +153,14 @@ def run_discover(args) -> int:
     cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress,
                      omega0="auto" if args.omega0 is None else args.omega0,
                      weight_tv="auto" if args.weight_tv is None else args.weight_tv).validate()
+    from rankfield.dynamics.sindy import TRIM_DEFAULT
+
+    trim = TRIM_DEFAULT if args.trim is None else args.trim
     args._configs = {"rktv": cfg.to_dict(), "discover": {"criterion": args.criterion, "threshold": args.threshold,
-                                                         "refine": args.refine, "refine_support": args.refine_support}}
+                                                         "refine": args.refine, "refine_support": args.refine_support,
+                                                         "trim": trim}}
     res = discover(x, t, degree=degree, config=cfg, criterion=args.criterion, threshold=args.threshold,
-                   state_names=names, refine=args.refine, refine_support=args.refine_support)
+                   state_names=names, refine=args.refine, refine_support=args.refine_support, trim=trim)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
     settings = res.denoiser.settings_[0]
     how = []  # what each automatic choice was made from (absent for values given on the command line)
