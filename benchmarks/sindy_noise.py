@@ -15,11 +15,12 @@ Quick run (Lorenz at 10% and 20%, fewer draws)::
 
     python benchmarks/sindy_noise.py --quick
 
-The table in docs/benchmarks.md (2-core CPU, 2026-11-25; the automatic RKTV-INR settings, weak SINDy with MSTLS)
+The table in docs/benchmarks.md (2-core CPU, 2026-11-25; the automatic RKTV-INR settings, weak SINDy with MSTLS,
+``--trim auto``: 32, 34 and 18 min with the derivatives of the non-refined methods cached)
 was filled by these invocations sharing the cache (``M="RKTV-INR,RKTV-INR + refine,FiniteDifference,Savitzky-Golay,
 TV (trend_filtered),Kalman,Weak SINDy"``); the other systems of the grid were not rerun in that session::
 
-    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods "$M" --no-study --no-lynx   # 54 min
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods "$M" --no-study --no-lynx
     python benchmarks/sindy_noise.py --systems rossler --draws 10 --methods "$M" --no-study --no-lynx
     python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods "$M" --include-cached      # study + report
 

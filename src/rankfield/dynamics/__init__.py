@@ -14,8 +14,8 @@ Examples:
     >>> metrics.support_recovered(result.coefficients, lorenz.true_coefficients(2))  # the right terms
     True
     >>> print("\\n".join(result.format_equations(precision=1)))  # true: -10 x + 10 y; 28 x - y - x z; -2.67 z + x y
-    dx/dt = -9.8 x + 9.9 y
-    dy/dt = 27.5 x - 0.8 y - 1.0 x z
+    dx/dt = -9.9 x + 9.9 y
+    dy/dt = 27.7 x - 0.9 y - 1.0 x z
     dz/dt = -2.6 z + 1.0 x y
     >>> report = validate_model(result.model, t, x)       # integrate the model with torchdiffeq
     >>> sorted(report)[:3]
