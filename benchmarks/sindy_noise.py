@@ -175,7 +175,7 @@ def _trim_arg(value):
 def run_tag(method, iterations, trim):
     """Cache tag of a run: RKTV-INR's steps and config hash, weak SINDy's rule, and discover's trim when not 0."""
     tag = rktv_tag(iterations) if method.startswith("RKTV") else "mstls" if method == "Weak SINDy" else None
-    if trim not in (0, "0") and method != "Weak SINDy":
+    if trim != 0 and method != "Weak SINDy":
         tag = f"{tag or ''}|trim{trim}"
     return tag
 

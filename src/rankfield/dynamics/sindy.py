@@ -12,6 +12,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from math import comb
 
@@ -38,8 +39,8 @@ class RKTV(BaseDifferentiation):
 
     Like PySINDy's own methods it is quiet by default (``RKTV()`` uses ``progress=False``; pass
     ``progress=True``, or a config with it, for a progress bar). A record it has already denoised (same
-    samples, same times, same config) is not fitted again: ``SINDy.score(x_train, t)`` reuses the training fit and leaves ``denoisers_``
-    unchanged. A new record has to be denoised to be differentiated, so ``score`` on test data fits a network
+    samples, same times, same config) is not fitted again: ``SINDy.score(x_train, t)`` reuses the training
+    fit and leaves ``denoisers_`` unchanged. A new record has to be denoised to be differentiated, so ``score`` on test data fits a network
     (and keeps it in ``denoisers_``); its R^2 is then measured against RKTV-INR's own derivative of the test
     data, which is not comparable across differentiation methods: compare methods with
     :func:`~rankfield.dynamics.validate_model` (simulation against the data) instead.
@@ -61,8 +62,6 @@ class RKTV(BaseDifferentiation):
         self.denoisers_: list[RKTVDenoiser] = []
 
     def _differentiate(self, x, t=1):
-        import hashlib
-
         arr = np.asarray(x, dtype=float)
         if arr.ndim != 2:
             raise InputError(f"RKTV differentiates (n_samples, n_states) arrays; got shape {arr.shape}")
@@ -544,12 +543,14 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         x_smooth.append(np.asarray(getattr(differentiation, "smoothed_x_", xk), dtype=float))
         dens.append(getattr(differentiation, "denoiser_", None))
     diff_seconds = time.perf_counter() - start
-    keep = [_kept(xd, k) for xd, k in zip(x_dot, trims)]
     model = ps.SINDy(optimizer=optimizer, feature_library=library, differentiation_method=differentiation)
-    fx = [xs[m] for xs, m in zip(x_smooth, keep)]
-    fd = [xd[m] for xd, m in zip(x_dot, keep)]
-    ft = [tk[m] for tk, m in zip(ts0, keep)]
-    model.fit(fx, t=ft, x_dot=fd, feature_names=state_names)
+
+    def fit_kept(x_smooth, x_dot):  # the regression on each trajectory's kept rows (finite, not trimmed)
+        keep = [_kept(xd, k) for xd, k in zip(x_dot, trims)]
+        model.fit([xs[m] for xs, m in zip(x_smooth, keep)], t=[tk[m] for tk, m in zip(ts0, keep)],
+                  x_dot=[xd[m] for xd, m in zip(x_dot, keep)], feature_names=state_names)
+
+    fit_kept(x_smooth, x_dot)
     passes = [np.asarray(model.coefficients()).copy()]
     for _ in range(refine):
         support = passes[-1] != 0 if refine_support == "selected" else np.ones_like(passes[-1], dtype=bool)
@@ -564,9 +565,7 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
             x_smooth.append(den.predict(tk))
             x_dot.append(den.derivative(tk))
         diff_seconds += time.perf_counter() - start
-        keep = [_kept(xd, k) for xd, k in zip(x_dot, trims)]
-        model.fit([xs[m] for xs, m in zip(x_smooth, keep)], t=[tk[m] for tk, m in zip(ts0, keep)],
-                  x_dot=[xd[m] for xd, m in zip(x_dot, keep)], feature_names=state_names)
+        fit_kept(x_smooth, x_dot)
         passes.append(np.asarray(model.coefficients()).copy())
     thresholds = list(getattr(optimizer, "thresholds_", [threshold] * d if threshold is not None else []))
     coefficients, feature_names = np.asarray(model.coefficients()), list(model.get_feature_names())
