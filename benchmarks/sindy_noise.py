@@ -24,6 +24,14 @@ TV (trend_filtered),Kalman,Weak SINDy"``); the other systems of the grid were no
     python benchmarks/sindy_noise.py --systems rossler --draws 10 --methods "$M" --no-study --no-lynx
     python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods "$M" --include-cached      # study + report
 
+On 2026-12-04 the RKTV-INR rows were rerun with ``discover``'s bias weighting (the default for RKTV-INR since
+then; the refinement row is unweighted and was not rerun): the earlier runs were restored into the cache from
+``docs/sindy_noise.json`` (one JSON line per run there is one line of ``runs.jsonl``), then::
+
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods RKTV-INR --no-study --no-lynx
+    python benchmarks/sindy_noise.py --systems rossler --draws 10 --methods RKTV-INR --no-study --no-lynx
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods "$M" --include-cached      # study + report
+
 Per-run results are cached in ``outputs/bench_sindy/runs.jsonl`` and derivatives in
 ``outputs/bench_sindy/derivs/`` (rerunning skips finished runs; ``--fresh`` recomputes). Every threshold rule
 of the selection study (``SELECTIONS``: BIC/AIC sweeps and four ensembles) is applied to the same cached
@@ -53,7 +61,7 @@ from _report import markdown_table, write_section  # noqa: E402
 
 from pysindy.differentiation import BaseDifferentiation  # noqa: E402
 
-from rankfield.dynamics.sindy import TRIM_DEFAULT  # noqa: E402
+from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, TRIM_DEFAULT  # noqa: E402
 from rankfield.dynamics import (MSTLS, RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, discover,  # noqa: E402
                                 get_system, metrics, validate_model)
 
@@ -172,11 +180,21 @@ def _trim_arg(value):
     return int(value)
 
 
-def run_tag(method, iterations, trim):
-    """Cache tag of a run: RKTV-INR's steps and config hash, weak SINDy's rule, and discover's trim when not 0."""
+def bias_for(method, bias):
+    """discover's bias_weighting for a row: ``bias`` for the RKTV-INR rows that differentiate once (as
+    ``discover``'s ``auto`` does for RKTV-INR), off for the baselines and for the refinement row (measured before
+    the weighting existed; not rerun)."""
+    return bias if bias and method.startswith("RKTV") and method != "RKTV-INR + refine" else None
+
+
+def run_tag(method, iterations, trim, bias=0.0):
+    """Cache tag of a run: RKTV-INR's steps and config hash, weak SINDy's rule, discover's trim when not 0 and
+    its bias weighting when on."""
     tag = rktv_tag(iterations) if method.startswith("RKTV") else "mstls" if method == "Weak SINDy" else None
     if trim != 0 and method != "Weak SINDy":
         tag = f"{tag or ''}|trim{trim}"
+    if bias_for(method, bias):
+        tag = f"{tag}|bw{bias:g}"
     return tag
 
 
@@ -199,7 +217,7 @@ def derivatives(system, level, draw, method, tuned, iterations, device):
     return x_smooth, x_dot, seconds
 
 
-def run_one(system, level, draw, method, tuned, iterations, device, selection, trim=TRIM_DEFAULT):
+def run_one(system, level, draw, method, tuned, iterations, device, selection, trim=TRIM_DEFAULT, bias=0.0):
     t, clean = _simulate(system.name)
     clean_dot = system.rhs(clean)
     y = add_noise(clean, level, seed=draw)
@@ -208,7 +226,7 @@ def run_one(system, level, draw, method, tuned, iterations, device, selection, t
         start = time.perf_counter()
         res = discover(y, t, degree=system.degree, config=RKTVConfig(steps=iterations, device=device, progress=False),
                        optimizer=make_optimizer(selection), state_names=list(system.state_names), refine=2,
-                       trim=trim)
+                       trim=trim, bias_weighting=None)
         xi, d_err = res.coefficients, _diff_error(res.x_dot[0], clean_dot)
         seconds = time.perf_counter() - start
     elif method == "Weak SINDy":
@@ -224,7 +242,8 @@ def run_one(system, level, draw, method, tuned, iterations, device, selection, t
         x_smooth, x_dot, seconds = derivatives(system, level, draw, method, tuned, iterations, device)
         start = time.perf_counter()
         res = discover(y, t, degree=system.degree, differentiation=_Precomputed(x_smooth, x_dot),
-                       optimizer=make_optimizer(selection), state_names=list(system.state_names), trim=trim)
+                       optimizer=make_optimizer(selection), state_names=list(system.state_names), trim=trim,
+                       bias_weighting=bias_for(method, bias))
         seconds += time.perf_counter() - start
         xi, d_err = res.coefficients, _diff_error(x_dot, clean_dot)
     return {"system": system.name, "noise": level, "draw": draw, "method": method, "selection": selection,
@@ -357,7 +376,7 @@ def plot_success(runs, methods, path):
     plt.close(fig)
 
 
-def lynx_hare(iterations, device, progress, selection, trim=TRIM_DEFAULT):
+def lynx_hare(iterations, device, progress, selection, trim=TRIM_DEFAULT, bias=BIAS_WEIGHTING_C):
     """Discover a model from the Hudson's Bay lynx-hare pelts (if ../shared/data is there)."""
     path = ROOT.parent / "shared" / "data" / "lynx_hare" / "hudson_bay_lynx_hare.csv"
     if not path.exists():
@@ -367,7 +386,8 @@ def lynx_hare(iterations, device, progress, selection, trim=TRIM_DEFAULT):
     t = data["year"] - data["year"][0]
     x = np.c_[data["hare"], data["lynx"]]
     res = discover(x, t, degree=2, config=RKTVConfig(steps=iterations, device=device, progress=progress),
-                   optimizer=make_optimizer(selection), state_names=["hare", "lynx"], trim=trim)
+                   optimizer=make_optimizer(selection), state_names=["hare", "lynx"], trim=trim,
+                   bias_weighting=bias or None)
     val = validate_model(res.model, t, x)
     from rankfield.dynamics.plotting import plot_simulation, plot_states
 
@@ -407,6 +427,9 @@ def main(argv=None):
                    help="skip the threshold-selection study (bic/aic/ensembles on RKTV-INR and Savitzky-Golay)")
     p.add_argument("--trim", type=_trim_arg, default=TRIM_DEFAULT,
                    help=f"samples left out of the regression at each end (discover's trim; default {TRIM_DEFAULT})")
+    p.add_argument("--bias-weighting", type=float, default=BIAS_WEIGHTING_C,
+                   help="discover's bias_weighting c for the RKTV-INR rows (0: off; the refinement row is always "
+                        f"unweighted; default {BIAS_WEIGHTING_C:g}, discover's auto for RKTV-INR)")
     p.add_argument("--note", default="", help="a sentence added to the report (e.g. which cells were not rerun)")
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
@@ -440,7 +463,7 @@ def main(argv=None):
                         jobs += [(s, lv, d, m, sel) for sel in SELECTIONS if sel != args.selection]
     tuned_cache = {}
     for s, lv, d, m, sel in tqdm(jobs, desc="sindy_noise", disable=args.no_progress):
-        key = (s, lv, d, m, sel, run_tag(m, args.iterations, args.trim))  # another rule or default is not reused
+        key = (s, lv, d, m, sel, run_tag(m, args.iterations, args.trim, args.bias_weighting))  # another rule or default is not reused
         if key in done:
             runs.append(done[key])
             continue
@@ -448,7 +471,8 @@ def main(argv=None):
         if (s, lv) not in tuned_cache:
             t, clean = _simulate(system.name)
             tuned_cache[(s, lv)] = tune_baselines(t, clean, system.rhs(clean), lv)
-        r = run_one(system, lv, d, m, tuned_cache[(s, lv)], args.iterations, args.device, sel, args.trim)
+        r = run_one(system, lv, d, m, tuned_cache[(s, lv)], args.iterations, args.device, sel, args.trim,
+                    args.bias_weighting)
         r["iterations"] = key[-1]
         r["tuned"] = tuned_cache[(s, lv)].get(m)
         with open(cache, "a") as fh:
@@ -459,7 +483,8 @@ def main(argv=None):
         have = {(r["system"], r["noise"], r["draw"], r["method"], r.get("selection", "bic")) for r in runs}
         for key, r in done.items():
             rk = key[:5]
-            if rk not in have and r["method"] in methods and key[5] == run_tag(r["method"], args.iterations, args.trim):
+            if rk not in have and r["method"] in methods and key[5] == run_tag(r["method"], args.iterations,
+                                                                                  args.trim, args.bias_weighting):
                 runs.append(r)
                 have.add(rk)
         systems = sorted({r["system"] for r in runs}, key=lambda n: (n != "lorenz", n))
@@ -483,7 +508,11 @@ def main(argv=None):
             f"PolynomialLibrary(system degree); threshold rule `{args.selection}` ({RULES[args.selection]}) for every "
             f"method but weak SINDy, which uses its authors' MSTLS rule (`rankfield.dynamics.MSTLS`); the regression leaves "
             f"out {'1% of the samples' if args.trim == 'auto' else f'{args.trim} samples'} at each end of a record "
-            f"(`discover(trim={args.trim!r})`; not weak SINDy). success = exact support recovery; coef error = mean "
+            f"(`discover(trim={args.trim!r})`; not weak SINDy); "
+            + (f"the RKTV-INR rows (not the refinement row, which is unweighted) down-weight the rows where the "
+               f"smoothed derivative is most biased (`discover(bias_weighting={args.bias_weighting:g})`, the default "
+               f"for RKTV-INR). " if args.bias_weighting else "no bias weighting. ")
+            + f"success = exact support recovery; coef error = mean "
             f"||Xi - Xi*||_F / ||Xi*||_F; deriv error = mean relative L2 error of dx/dt vs the clean derivative "
             f"(weak SINDy has none); time = mean wall time per fit (differentiation + regression). Baselines tuned "
             f"per cell on a separate draw against the clean derivative (oracle tuning): {tuned_txt or 'cached runs'}. "
@@ -492,7 +521,8 @@ def main(argv=None):
             + "Exact support recovery (successful draws / draws):\n\n" + success_pivot(main_runs, methods)
             + "\n![success rate](sindy_noise_success.png)\n\nAll metrics:\n\n" + markdown_table(rows) + "\n" + study
             + ("Lynx-hare: skipped (--no-lynx).\n" if args.no_lynx
-               else lynx_hare(args.iterations, args.device, not args.no_progress, args.selection, args.trim)))
+               else lynx_hare(args.iterations, args.device, not args.no_progress, args.selection, args.trim,
+                                    args.bias_weighting)))
     write_section("sindy_noise", "SINDy under noise: RKTV-INR vs baselines (benchmarks/sindy_noise.py)", body)
     raw = [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()} for r in runs]
     (ROOT / "docs" / "sindy_noise.json").write_text(json.dumps(

@@ -103,6 +103,26 @@ def test_refine_flag_reaches_discover_and_the_outputs(tmp_path, capsys):
     _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "-1"], "refine")
 
 
+def test_bias_weighting_flag_reaches_discover(tmp_path, monkeypatch, capsys):
+    import rankfield.dynamics as dynamics
+    from rankfield.dynamics.sindy import BIAS_WEIGHTING_C
+    seen = []
+    real = dynamics.discover
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["bias_weighting"])
+        return real(*args, **kwargs)
+    monkeypatch.setattr(dynamics, "discover", spy)  # the command imports it from the package when it runs
+    for flag, expected in (([], BIAS_WEIGHTING_C), (["--bias-weighting", "0"], None),
+                           (["--bias-weighting", "3"], 3.0)):
+        out = tmp_path / f"out{len(seen)}"
+        code = main(["discover", _lv_csv(tmp_path), "--time-column", "time", "--steps", "30", "--no-progress",
+                     "--out", str(out), *flag])
+        assert code == 0 and seen[-1] == expected
+        assert json.loads((out / "config.json").read_text())["discover"]["bias_weighting"] == expected
+    _fails(capsys, ["discover", _lv_csv(tmp_path), "--bias-weighting", "-1"], "bias-weighting")
+
+
 @pytest.mark.slow
 def test_default_run(tmp_path, capsys):
     assert main(["discover", "--no-progress", "--out", str(tmp_path)]) == 0

@@ -35,7 +35,9 @@ def test_fit_many_equals_separate_fits(batch_size, mlp):
     assert res.history["step"] == [10, 20, 30, 40] and len(res.history["psnr"][-1]) == 5
     for i in range(5):
         alone = fit(CoordinateMLP(**mlp, seed=i), x, ys[i], cfg)
-        _params_close(many[i], alone.model)
+        # sin(omega U V^T) with omega = 1000 multiplies float32 reassociation differences of the batched
+        # products by ~1e3 (1.4e-6 seen on one CPU after 40 steps): a looser bound for that layer only
+        _params_close(many[i], alone.model, atol=1e-5 if mlp.get("linear") == "sine_lowrank" else 1e-6)
         assert res.history["psnr"][-1][i] == pytest.approx(alone.history["psnr"][-1], abs=1e-4)
         assert res.history["loss"][-1][i] == pytest.approx(alone.history["loss"][-1], rel=1e-4)
 

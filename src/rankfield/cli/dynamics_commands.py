@@ -22,7 +22,7 @@ from rankfield.errors import InputError
 
 def register(subparsers) -> None:
     try:
-        from rankfield.dynamics.sindy import TRIM_DEFAULT
+        from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, TRIM_DEFAULT
         from rankfield.dynamics.systems import SYSTEMS
     except ImportError as exc:  # without the `dynamics` extra the command says what to install
         message = str(exc)
@@ -67,6 +67,10 @@ def register(subparsers) -> None:
     p.add_argument("--trim", type=nonneg_int, default=None,
                    help="samples left out of the regression at each end of the record, where every derivative "
                         f"estimate is one-sided (default: {TRIM_DEFAULT}, 1%% of the samples)")
+    p.add_argument("--bias-weighting", type=nonneg_float, default=None, metavar="C",
+                   help="down-weight the regression's rows where the smoothed derivative is most biased (large "
+                        "third derivative: sharp features such as spikes); C sets where it starts, in multiples of "
+                        "the median, 0 turns it off (default: 10)")
     add_common_options(p, "outputs/discover")
     p.set_defaults(func=run_discover)
 
@@ -153,14 +157,16 @@ def run_discover(args) -> int:
     cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress,
                      omega0="auto" if args.omega0 is None else args.omega0,
                      weight_tv="auto" if args.weight_tv is None else args.weight_tv).validate()
-    from rankfield.dynamics.sindy import TRIM_DEFAULT
+    from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, TRIM_DEFAULT
 
     trim = TRIM_DEFAULT if args.trim is None else args.trim
+    bias = BIAS_WEIGHTING_C if args.bias_weighting is None else args.bias_weighting or None
     args._configs = {"rktv": cfg.to_dict(), "discover": {"criterion": args.criterion, "threshold": args.threshold,
                                                          "refine": args.refine, "refine_support": args.refine_support,
-                                                         "trim": trim}}
+                                                         "trim": trim, "bias_weighting": bias}}
     res = discover(x, t, degree=degree, config=cfg, criterion=args.criterion, threshold=args.threshold,
-                   state_names=names, refine=args.refine, refine_support=args.refine_support, trim=trim)
+                   state_names=names, refine=args.refine, refine_support=args.refine_support, trim=trim,
+                   bias_weighting=bias)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
     settings = res.denoiser.settings_[0]
     how = []  # what each automatic choice was made from (absent for values given on the command line)

@@ -192,7 +192,8 @@ def run_fit_scene(args: argparse.Namespace) -> int:
         print(f"poses: refined away from the file's poses by {m['rotation_deg']:.3f} deg rotation and "
               f"{m['centre_distance']:.4f} camera-centre distance (mean; the file's poses are the reference)")
     else:
-        print(f"poses: rotation error {m['initial_rotation_deg']:.3f} -> {m['rotation_deg']:.3f} deg, "
+        print(f"poses: rotation error {m['initial_rotation_deg']:.3f} -> {m['rotation_deg']:.3f} deg (relative, "
+              f"free of the alignment: {m['initial_relative_rotation_deg']:.3f} -> {m['relative_rotation_deg']:.3f}), "
               f"translation (BARF's, w2c) {m['initial_translation']:.4f} -> {m['translation']:.4f}, "
               f"camera-centre distance {m['initial_centre_distance']:.4f} -> {m['centre_distance']:.4f}"
               + ("" if m["alignment"] == "sim3" else " (aligned by translation only: the estimated centres coincide)"))

@@ -16,7 +16,7 @@ Examples:
     >>> print("\\n".join(result.format_equations(precision=1)))  # true: -10 x + 10 y; 28 x - y - x z; -2.67 z + x y
     dx/dt = -9.9 x + 9.9 y
     dy/dt = 27.7 x - 0.9 y - 1.0 x z
-    dz/dt = -2.6 z + 1.0 x y
+    dz/dt = -2.7 z + 1.0 x y
     >>> report = validate_model(result.model, t, x)       # integrate the model with torchdiffeq
     >>> sorted(report)[:3]
     ['error_vs_clean', 'error_vs_data', 'valid_fraction']
@@ -35,11 +35,11 @@ _require("torchdiffeq", "dynamics", "rankfield.dynamics")
 
 from rankfield.dynamics import metrics
 from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, bandwidth_settings, denoise, estimate_noise
-from rankfield.dynamics.sindy import MSTLS, RKTV, AutoSTLSQ, DiscoveryResult, EnsembleSTLSQ, discover
+from rankfield.dynamics.sindy import MSTLS, RKTV, AutoSTLSQ, DiscoveryResult, EnsembleSTLSQ, bias_weights, discover
 from rankfield.dynamics.systems import SYSTEMS, System, add_noise, get_system
 from rankfield.dynamics.validation import simulate_coefficients, simulate_model, validate_model
 
 __all__ = ["System", "SYSTEMS", "get_system", "add_noise", "RKTVConfig", "RKTVDenoiser", "denoise", "estimate_noise",
            "bandwidth_settings",
-           "RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "MSTLS", "DiscoveryResult", "discover", "validate_model", "simulate_model",
+           "RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "MSTLS", "DiscoveryResult", "discover", "bias_weights", "validate_model", "simulate_model",
            "simulate_coefficients", "metrics"]

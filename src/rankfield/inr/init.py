@@ -56,13 +56,28 @@ def rank_expanding_init_(layer: nn.Module, domain: tuple[float, float] = (-1.0, 
     rank of ``Z0`` 9.6), this init 24.8 dB (24.4), kinks through uniformly drawn points of the box with
     the default directions 23.0 dB (9.8), this init with every feature scaled by 0.3 / 3 / 10 23.9 /
     25.1 / 24.2 dB (24.4: a scale does not change the features' shape), ReLU + PE 33.6 dB (76.6). The
-    reason is in the features: ``relu(s (u . x - t))`` is a ramp whatever ``s``, ``u`` and ``t``, and the
-    Gram matrix of ramps over the box has a spectrum that decays polynomially, so the entropy (effective)
-    rank grows only by about 9 per doubling of the width (24.5 / 33.5 / 42.5 at widths 128 / 256 / 512 on
-    a 100x100 grid, seeds 0-2), while PE's grows in proportion to the width (93 / 166 / 294). Numerical rank near the width is reachable (above) and is what the paper's proposition is
-    about; effective rank, which is what predicts PSNR here, is not reachable with ReLU ramps in the
-    first layer alone. On held-out pixels (train on every other pixel) the order changes: ReLU 22.5,
-    REI 24.1, PE 13.5 (it overfits), SIREN 28.5 dB. The benchmark's main protocol (``benchmarks/inr_images.py``,
+    features are ramps, ``relu(s (u . x - t))`` whatever ``s``, ``u`` and ``t``; with this rule's placement
+    (kinks spread over the box, equal RMS) the Gram matrix of the ramps has a spectrum that decays
+    polynomially, and the entropy (effective) rank grows only by about 9 per doubling of the width
+    (24.5 / 33.5 / 42.5 at widths 128 / 256 / 512 on a 100x100 grid, seeds 0-2), while PE's grows in
+    proportion to the width (93 / 166 / 294).
+
+    **The first layer is not what limits the ReLU MLP here** (``benchmarks/dev/rei_bound_exp.py``, images
+    #7 / #5). (a) A higher effective rank of ``Z0`` is reachable but does not help: gradient ascent on the
+    effective rank over all first-layer weights and biases, started from this init, reaches 76.1 on the
+    128x128 grid (PE 76.6), by confining most units to thin strips at the edge of the box (median unit
+    active on 0.6% of the pixels); as an init it fits worse, 23.9 / 16.6 dB against this init's
+    24.8 / 20.1. (b) The first layer that training itself finds does not help either: the first layer of a
+    net trained 2000 steps on the same image, with the other layers re-initialized, reaches 25.0 / 20.0 dB
+    in another 2000 steps. (c) Measures of the net at init (``benchmarks/dev/rei_ntk_exp.py``) do not
+    predict the trained PSNR across designs: on a 32x32 sub-grid the empirical NTK of ReLU + PE has an
+    effective rank of 5.2, below REI's 11.0 and the hat basis's 67.2, and PE fits best; the
+    rank-maximised first layer has an NTK of effective rank 1.0. So numerical rank near the width is
+    reachable (above) and is what the paper's proposition is about, but no first-layer-only change we
+    could construct or find by optimisation lifts this architecture more than ~2.5 dB above the default
+    ReLU, against the 7-11 dB that separate it from ReLU + PE. On
+    held-out pixels (train on every other pixel) the order changes: ReLU 22.5, REI 24.1, PE 13.5 (it
+    overfits), SIREN 28.5 dB. The benchmark's main protocol (``benchmarks/inr_images.py``,
     DIV2K #0-1, 128x128, 2000 steps) agrees: ReLU 19.39, REI 21.07, PE 30.22 dB. The closest variant that
     works is ours and changes the second layer too: :func:`hat_basis_init_` (25.47 dB there).
 
@@ -173,6 +188,13 @@ def hat_basis_init_(first: nn.Module, second: nn.Module, domain: tuple[float, fl
     (#5): ReLU 18.6, REI 20.1, this init 26.8, PE 30.7 dB. Benchmark main protocol (``benchmarks/inr_images.py``,
     DIV2K #0-1, same settings): ReLU 19.39, REI 21.07, this init 25.47, PE 30.22 dB: +6.1 dB over ReLU, 4.75 dB
     below PE (the paper's first-layer claim is 1.5 dB below PE; not reached by this variant either).
+
+    Where the remaining gap comes from (``benchmarks/dev/rei_bound_exp.py``, ``rei3_exp.py``, images #7 / #5):
+    the init spends two of the three hidden layers on building its basis, so one layer is left to combine
+    it. ReLU + PE with one hidden layer reaches 25.5 / 23.0 dB, with two 30.9 / 28.4, with three 33.6 /
+    30.7; this init (29.4 / 26.3 in the same run) sits between one and two. Fewer hats, the other
+    second-layer units left at the default init to mix, do worse: 30 / 62 / 94 / 126 hats give 25.9 / 28.1 /
+    28.8 / 29.4 dB on #7.
 
     Args:
         first: the first ``nn.Linear``-like layer, ``weight (D0, p)`` with a bias.

@@ -21,14 +21,16 @@ Examples:
     ['rotation_deg', 'rotation_deg_median']
 
 Also: :func:`load_llff`, :func:`load_scene`, pose models (:class:`FixedPoses`, :class:`SE3Refinement`,
-:class:`InvertibleWarpPoses`), :func:`pose_errors`, :func:`evaluate_views`, the 2-D alignment task
+:class:`InvertibleWarpPoses`), :func:`pose_errors` (and its alignment-free :func:`relative_rotation_errors`),
+:func:`evaluate_views`, the 2-D alignment task
 (:mod:`rankfield.nerf.planar`) and the geometry helpers (:func:`se3_exp`, :func:`se3_log`, ...).
 """
 
 from rankfield.nerf.camera import Intrinsics, look_at, pixel_points, rays_from_poses
 from rankfield.nerf.data import (MissingFramesWarning, Scene, generate_procedural_scene, identity_poses, load_blender,
                                  load_llff, load_scene, perturb_poses_barf, perturb_poses_l2g)
-from rankfield.nerf.evaluate import evaluate_views, pose_errors, refine_test_poses, render_view
+from rankfield.nerf.evaluate import (evaluate_views, pose_errors, refine_test_poses, relative_rotation_errors,
+                                     render_view)
 from rankfield.nerf.field import FieldConfig, RadianceField
 from rankfield.nerf.geometry import (compose, invert, procrustes_sim3, rigid_fit, rotation_error_deg, se3_exp,
                                      se3_log, so3_exp, so3_log)
@@ -49,6 +51,6 @@ __all__ = [
     "make_pose_model",
     "default_lr_pose_end",
     "TrainConfig", "TrainResult", "train_scene",
-    "pose_errors", "evaluate_views", "refine_test_poses", "render_view",
+    "pose_errors", "relative_rotation_errors", "evaluate_views", "refine_test_poses", "render_view",
     "fit_pose_nerf", "PoseNerfResult",
 ]

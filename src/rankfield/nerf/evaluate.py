@@ -26,7 +26,7 @@ from rankfield.nerf.geometry import (SimilarityTransform, apply_sim3_to_poses, c
                                      rotation_error_deg, se3_exp)
 from rankfield.nerf.render import RenderConfig, render_image, render_rays
 
-__all__ = ["pose_errors", "render_view", "evaluate_views", "refine_test_poses"]
+__all__ = ["pose_errors", "relative_rotation_errors", "render_view", "evaluate_views", "refine_test_poses"]
 
 
 def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
@@ -37,6 +37,12 @@ def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
       ``t = -R^T c`` (what BARF's tables report, x100);
     * ``centre_distance``: ``|c_aligned - c_gt|`` of the camera centres (another, smaller number for the
       same poses; named as such).
+
+    * ``relative_rotation_deg``: per frame, the mean over the other frames of the angle between the estimated
+      and GT relative rotations ``R_i^T R_j`` -- free of the alignment (a rotation of the whole world leaves it
+      unchanged). The Sim(3) fit of centres that lie close to a line (a forward-facing capture swept sideways,
+      like LLFF's fern) barely fixes a rotation about that line, so ``rotation_deg`` can read 170 deg for
+      poses whose relative rotations are a few degrees off; this one cannot.
 
     Each comes as ``*_mean``/``*_median`` plus per-frame lists; ``rotation_deg_max`` too. Also returned:
     the aligned poses ``aligned`` ``(N, 3, 4)`` float64, the ``sim`` mapping the estimated frame to the GT
@@ -51,6 +57,10 @@ def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
         (0.0, 0.0, 'sim3')
         >>> pose_errors(torch.eye(4)[:3].expand(4, 3, 4), gt)["alignment"]
         'translation'
+        >>> from rankfield.nerf.geometry import so3_exp
+        >>> turned = gt.clone(); turned[:, :, :3] = so3_exp(torch.tensor([[0.0, 0.0, 3.0]])).to(gt.dtype) @ gt[:, :, :3]
+        >>> round(pose_errors(turned, gt)["relative_rotation_deg_mean"], 6)  # the world turned: no error
+        0.0
     """
     est, gt = est_c2w.detach().double().cpu(), gt_c2w.detach().double().cpu()
     c_est, c_gt = est[:, :3, 3], gt[:, :3, 3]
@@ -63,14 +73,39 @@ def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
     aligned = apply_sim3_to_poses(sim, est)
     rot = rotation_error_deg(aligned[:, :3, :3], gt[:, :3, :3])
     centre = (aligned[:, :3, 3] - c_gt).norm(dim=-1)
+    rel = relative_rotation_errors(est, gt)
     t_w2c = lambda p: -(p[:, :3, :3].transpose(-1, -2) @ p[:, :3, 3:])[..., 0]  # noqa: E731
     trans = (t_w2c(aligned) - t_w2c(gt)).norm(dim=-1)
     return {"rotation_deg_mean": float(rot.mean()), "rotation_deg_median": float(rot.median()),
             "rotation_deg_max": float(rot.max()), "translation_mean": float(trans.mean()),
             "translation_median": float(trans.median()), "centre_distance_mean": float(centre.mean()),
-            "centre_distance_median": float(centre.median()), "rotation_deg": rot.tolist(),
+            "centre_distance_median": float(centre.median()),
+            "relative_rotation_deg_mean": float(rel.mean()), "relative_rotation_deg_median": float(rel.median()),
+            "relative_rotation_deg": rel.tolist(), "rotation_deg": rot.tolist(),
             "translation": trans.tolist(), "centre_distance": centre.tolist(), "aligned": aligned, "sim": sim,
             "alignment": alignment}
+
+
+def relative_rotation_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> torch.Tensor:
+    """Per frame ``i``: the mean over ``j != i`` of the angle (degrees) between ``R_i^T R_j`` of ``est`` and of
+    ``gt`` (camera-to-world rotations). Invariant to any rotation or similarity of either world, so it needs no
+    alignment; ``(N,)`` float64 (zeros for one frame).
+
+    Examples:
+        >>> from rankfield.nerf.geometry import so3_exp
+        >>> gt = torch.eye(4)[:3].repeat(3, 1, 1)
+        >>> est = gt.clone(); est[2, :, :3] = so3_exp(torch.tensor([[0.0, 0.1, 0.0]]))[0].float()  # frame 2 turned by 0.1 rad
+        >>> [round(v, 3) for v in relative_rotation_errors(est, gt).tolist()]  # 5.73 deg against frame 2 only
+        [2.865, 2.865, 5.73]
+    """
+    Re, Rg = est_c2w[:, :3, :3].detach().double().cpu(), gt_c2w[:, :3, :3].detach().double().cpu()
+    n = Re.shape[0]
+    if n < 2:
+        return torch.zeros(n, dtype=torch.float64)
+    A = (Re.transpose(-1, -2)[:, None] @ Re[None]).reshape(-1, 3, 3)
+    B = (Rg.transpose(-1, -2)[:, None] @ Rg[None]).reshape(-1, 3, 3)
+    err = rotation_error_deg(A, B).reshape(n, n)
+    return err.sum(1) / (n - 1)
 
 
 def render_view(field, c2w: torch.Tensor, cam, render_cfg: RenderConfig, near: float, far: float) -> dict:

@@ -72,7 +72,10 @@ def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: t
     poses); ``metrics["test_psnr_unrefined"]`` keeps the PSNR before that refinement.
 
     ``pose_curve_every=N`` records the pose errors against ``train_scene_.poses`` every ``N`` steps (a multiple of
-    the config's ``log_every``) in ``metrics["pose_curve"]`` (``step``, ``rotation_deg``, ``translation``)."""
+    the config's ``log_every``) in ``metrics["pose_curve"]`` (``step``, ``rotation_deg``, ``translation``,
+    ``relative_rotation_deg``). ``metrics["relative_rotation_deg"]`` is the alignment-free rotation error of
+    :func:`~rankfield.nerf.evaluate.pose_errors` (trust it over ``rotation_deg`` when the camera centres lie
+    close to a line, as in forward-facing captures)."""
     dev = resolve_device(device)
     if init_c2w.shape != train_scene_.poses.shape:
         raise InputError(f"initial poses {tuple(init_c2w.shape)} do not match the scene's {tuple(train_scene_.poses.shape)}")
@@ -88,7 +91,8 @@ def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: t
         field = RadianceField(field_config, device=dev)
         pm = POSE_MODELS.build(pose_model, init_c2w.to(dev), warp_config, seed=seed)
     init_err = pose_errors(init_c2w, train_scene_.poses)
-    curve = {"step": [0], "rotation_deg": [init_err["rotation_deg_mean"]], "translation": [init_err["translation_mean"]]}
+    curve = {"step": [0], "rotation_deg": [init_err["rotation_deg_mean"]], "translation": [init_err["translation_mean"]],
+             "relative_rotation_deg": [init_err["relative_rotation_deg_mean"]]}
 
     def record_curve(trainer, record):
         if pose_curve_every and trainer.step % pose_curve_every == 0:
@@ -96,6 +100,7 @@ def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: t
             curve["step"].append(trainer.step)
             curve["rotation_deg"].append(e["rotation_deg_mean"])
             curve["translation"].append(e["translation_mean"])
+            curve["relative_rotation_deg"].append(e["relative_rotation_deg_mean"])
 
     if pose_curve_every and pose_curve_every % cfg.log_every:
         raise InputError(f"pose_curve_every={pose_curve_every} must be a multiple of log_every={cfg.log_every}")
@@ -106,6 +111,8 @@ def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: t
                "initial_rotation_deg": init_err["rotation_deg_mean"], "initial_translation": init_err["translation_mean"],
                "initial_centre_distance": init_err["centre_distance_mean"],
                "rotation_deg": err["rotation_deg_mean"], "rotation_deg_median": err["rotation_deg_median"],
+               "initial_relative_rotation_deg": init_err["relative_rotation_deg_mean"],
+               "relative_rotation_deg": err["relative_rotation_deg_mean"],
                "translation": err["translation_mean"], "centre_distance": err["centre_distance_mean"],
                "alignment": err["alignment"],
                "train_psnr_last100": _mean_last(result.history, 100)}

@@ -1,0 +1,147 @@
+"""Development runs: LLFF fern from identity poses (the benchmark's seed is 0; these runs use --seed 1+).
+
+    .venv/bin/python benchmarks/dev/fern_identity.py --model se3 --steps 3000 --seed 1
+
+Prints one JSON line per run: settings, pose errors (Sim(3)-aligned, BARF's metric) every --every steps,
+the gauge-free relative rotation error (mean over frame pairs of the angle of R_i R_j^T against GT), the
+spread of the estimated camera centres against GT's (after the Sim(3) scale), final errors, seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from rankfield.nerf import RenderConfig, TrainConfig, fit_pose_nerf, identity_poses, load_llff
+from rankfield.nerf.evaluate import pose_errors
+from rankfield.nerf.geometry import rotation_error_deg
+from rankfield.nerf.pipeline import default_configs
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "fern"
+
+
+def relative_rotation_deg(est: torch.Tensor, gt: torch.Tensor) -> float:
+    """Mean over frame pairs of the angle between R_i^T R_j (estimated) and the same for GT: invariant to any
+    rotation of the world (c2w rotations R -> Q R), so free of the Sim(3) alignment."""
+    Re, Rg = est[:, :3, :3].double(), gt[:, :3, :3].double()
+    A = Re[:, None].transpose(-1, -2) @ Re[None]
+    B = Rg[:, None].transpose(-1, -2) @ Rg[None]
+    n = est.shape[0]
+    err = rotation_error_deg(A.reshape(-1, 3, 3), B.reshape(-1, 3, 3)).reshape(n, n)
+    return float(err.sum() / (n * (n - 1)))
+
+
+def spread(c: torch.Tensor) -> float:
+    return float((c - c.mean(0)).norm(dim=-1).mean())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="se3")
+    ap.add_argument("--factor", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--rays", type=int, default=480)
+    ap.add_argument("--samples", type=int, default=24)
+    ap.add_argument("--frames", type=int, default=None)
+    ap.add_argument("--lr-pose", type=float, default=3e-3)
+    ap.add_argument("--lr-pose-end", type=float, default=None)
+    ap.add_argument("--lr-field", type=float, default=3e-3)
+    ap.add_argument("--lr-field-end", type=float, default=1e-4)
+    ap.add_argument("--near", type=float, default=None)
+    ap.add_argument("--far", type=float, default=None)
+    ap.add_argument("--bound", type=float, default=None)
+    ap.add_argument("--width", type=int, default=None)
+    ap.add_argument("--depth", type=int, default=None)
+    ap.add_argument("--frequencies", type=int, default=None)
+    ap.add_argument("--dir-frequencies", type=int, default=None)
+    ap.add_argument("--field-c2f", type=float, nargs=2, default=None)
+    ap.add_argument("--no-c2f", action="store_true", help="every PE band open from the start")
+    ap.add_argument("--warmup", type=int, default=0)
+    ap.add_argument("--every", type=int, default=500)
+    ap.add_argument("--skip", type=int, default=None)
+    ap.add_argument("--encoding", default=None, choices=["positional", "hashgrid"])
+    ap.add_argument("--minutes", type=float, default=None, help="set --steps from a timed probe to fill this budget")
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--init", default="identity", choices=["identity", "gt"])
+    ap.add_argument("--focal-scale", type=float, default=1.0, help="multiply the focal length (a check)")
+    ap.add_argument("--tag", default="")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    if a.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True  # dev runs only: TF32 matrix products on the GPU
+    train = load_llff(a.data, factor=a.factor)
+    if a.focal_scale != 1.0:
+        c = train.intrinsics
+        train.intrinsics = type(c)(c.fx * a.focal_scale, c.fy * a.focal_scale, c.cx, c.cy, c.width, c.height)
+    start = identity_poses(len(train)) if a.init == "identity" else train.poses.clone()
+    if a.near is not None:
+        train.near = a.near
+    if a.far is not None:
+        train.far = a.far
+    fcfg, wcfg = default_configs(train, quick=True)
+    for name, val in (("width", a.width), ("depth", a.depth), ("n_frequencies", a.frequencies),
+                      ("dir_frequencies", a.dir_frequencies), ("bound", a.bound), ("skip", a.skip),
+                      ("encoding", a.encoding)):
+        if val is not None:
+            fcfg = replace(fcfg, **{name: val})
+    if a.field_c2f is not None:
+        fcfg = replace(fcfg, coarse_to_fine=tuple(a.field_c2f))
+    if a.no_c2f:
+        fcfg = replace(fcfg, coarse_to_fine=None)
+    def make_cfg(steps):
+        return TrainConfig(steps=steps, rays_per_step=a.rays, frames_per_step=a.frames, lr_field=a.lr_field,
+                           lr_field_end=a.lr_field_end, lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end,
+                           pose_warmup=a.warmup, render=RenderConfig(n_samples=a.samples), progress=False,
+                           log_every=50, seed=a.seed)
+    deadline = None
+    if a.minutes:
+        sync = (lambda: torch.cuda.synchronize()) if a.device.startswith("cuda") else (lambda: None)
+        for n in (10, 60):  # the first call warms up; the second is timed
+            sync()
+            t0 = time.perf_counter()
+            fit_pose_nerf(train, None, identity_poses(len(train)), a.model, field_config=fcfg, warp_config=wcfg,
+                          train_config=make_cfg(n), seed=a.seed, device=a.device, test_time_refine=0)
+            sync()
+        a.steps = int(a.minutes * 60 * 0.9 / ((time.perf_counter() - t0) / 60)) // 100 * 100
+        deadline = time.perf_counter() + a.minutes * 60 * 1.15
+        print(json.dumps({"probe_steps": a.steps}), flush=True)
+    cfg = make_cfg(a.steps)
+    gt = train.poses
+    curve = []
+
+    def probe(trainer, record):
+        if deadline is not None and time.perf_counter() > deadline:
+            trainer.request_stop()
+        if trainer.step % a.every == 0:
+            est = trainer.modules["pose_model"].poses().cpu()
+            e = pose_errors(est, gt)
+            curve.append({"step": trainer.step, "rot": round(e["rotation_deg_mean"], 2),
+                          "trans100": round(100 * e["translation_mean"], 2), "rel_rot": round(relative_rotation_deg(est, gt), 2),
+                          "spread_ratio": round(e["sim"].s * spread(est[:, :3, 3]) / spread(gt[:, :3, 3]), 3),
+                          "raw_spread": round(spread(est[:, :3, 3]), 4), "psnr": round(record["psnr"], 2)})
+            print(json.dumps(curve[-1]), flush=True)
+
+    t0 = time.perf_counter()
+    res = fit_pose_nerf(train, None, start, a.model, field_config=fcfg, warp_config=wcfg,
+                        train_config=cfg, seed=a.seed, device=a.device, callbacks=[probe], test_time_refine=0)
+    m = res.metrics
+    est = res.pose_model.poses().cpu()
+    print(json.dumps({"tag": a.tag, **{k: v for k, v in vars(a).items() if k not in ("tag", "data")},
+                      "data": str(a.data), "near": train.near, "far": train.far, "bound": fcfg.bound,
+                      "rot": round(m["rotation_deg"], 3), "trans100": round(100 * m["translation"], 3),
+                      "rel_rot": round(relative_rotation_deg(est, gt), 3), "gt_raw_spread": round(spread(gt[:, :3, 3]), 4),
+                      "psnr_last100": round(m["train_psnr_last100"], 2), "poses": [[round(x, 5) for x in p.flatten().tolist()] for p in est], "seconds": round(time.perf_counter() - t0, 1)}),
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()
