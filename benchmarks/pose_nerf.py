@@ -145,7 +145,7 @@ def target_lines(rows, planar, device) -> list[str]:
                    f" -> {met(all(r < 2 and t <= 1200 for _, r, t in fr))}.")
     if device.type != "cuda":
         out.append("fern 1/8 on a GPU (< 0.5 deg within 10 minutes): not run here; `make bench-gpu` measures it "
-                   "(section gpu_suite).")
+                   "(section gpu_suite; development sweeps on an H200 in section fern_gpu_dev: not met).")
     return out
 
 

@@ -97,20 +97,21 @@ def main():
         "tests/dynamics/test_denoise.py`): 5 passed. (The suite's own `tests` part collects the whole tree and "
         "stopped at 18 collection errors: the GPU image has no PySINDy.)",
         "",
-        "**Fern 1/8 (504x378, 20 frames) from identity poses**, development seed 1 (the suite's fern part uses 0), "
+        "**Fern 1/8 (504x378, 20 frames) from identity poses** (nine runs, and one control started at GT), development seed 1 (the suite's fern part uses 0), "
         "several configurations at once on the one GPU (each process is small next to it; a timed probe set each "
         "run's step count to fill its budget: 5 minutes in the first call, 4 in the second). Sorted by the "
         "gauge-free relative rotation error: the mean over frame pairs of the angle between estimated and GT "
         "`R_i^T R_j` (identity poses: 7.76 deg). The Sim(3) rotation error is ill-conditioned on fern, whose "
         "camera centres lie close to a line (std 0.27 / 0.09 / 0.03 along x / y / z), so a rotation about that "
-        "line is barely fixed by the centres: the 150-180 deg rows are alignment flips, not worse poses.",
+        "line is barely fixed by the centres: the rows that read 150-180 deg say more about the alignment than about "
+        "the poses (their relative errors are 5.9-11.0 deg).",
         "",
         markdown_table(rows),
         "![fern from identity on one H200: relative rotation error and camera spread per step](fern_gpu_curves.png)",
         "",
         "Runs: " + "; ".join(f"`{k}`: {v}" for k, v in DESCRIBE.items()) + ".",
         "",
-        "What it shows: **no configuration registers fern from identity within 4-5 GPU minutes** (the issue's "
+        "What it shows: **no configuration registers fern from identity within 3-5 GPU minutes** (the issue's "
         "target: < 0.5 deg within 10 minutes; best relative rotation error 4.4 deg). Every run settles where the "
         "2-core CPU runs at 1/16 settle (`fern_identity.py`, 3000-6000 steps: 4.4-5.2 deg): the cameras move "
         "*part* of the way, rotations and translations alike (frame by frame about 40-50% of the GT motion, "

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/dev/fern_identity.py --model se3 --steps 3000 --seed 1
 
 Prints one JSON line per run: settings, pose errors (Sim(3)-aligned, BARF's metric) every --every steps,
-the gauge-free relative rotation error (mean over frame pairs of the angle of R_i R_j^T against GT), the
+the gauge-free relative rotation error (mean over frame pairs of the angle of R_i^T R_j against GT), the
 spread of the estimated camera centres against GT's (after the Sim(3) scale), final errors, seconds.
 """
 
@@ -73,8 +73,22 @@ def main():
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--init", default="identity", choices=["identity", "gt"])
     ap.add_argument("--focal-scale", type=float, default=1.0, help="multiply the focal length (a check)")
+    ap.add_argument("--pose-eps", type=float, default=None,
+                    help="Adam's eps of the se(3) pose parameters (default torch's 1e-8): a large eps makes small, "
+                         "noisy pose gradients take small steps (dev only: patches torch.optim.Adam here)")
+    ap.add_argument("--grad-probe", action="store_true", help="print the RMS of the pose gradient at each probe")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
+    if a.pose_eps is not None:
+        adam = torch.optim.Adam
+
+        class PoseEpsAdam(adam):  # the se(3) twists are the only (N, 6) parameter
+            def __init__(self, params, *args, **kwargs):
+                params = list(params)
+                if any(p.dim() == 2 and p.shape[-1] == 6 for p in params):
+                    kwargs["eps"] = a.pose_eps
+                super().__init__(params, *args, **kwargs)
+        torch.optim.Adam = PoseEpsAdam
     torch.set_num_threads(a.threads)
     if a.device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = True  # dev runs only: TF32 matrix products on the GPU
@@ -128,6 +142,9 @@ def main():
                           "trans100": round(100 * e["translation_mean"], 2), "rel_rot": round(relative_rotation_deg(est, gt), 2),
                           "spread_ratio": round(e["sim"].s * spread(est[:, :3, 3]) / spread(gt[:, :3, 3]), 3),
                           "raw_spread": round(spread(est[:, :3, 3]), 4), "psnr": round(record["psnr"], 2)})
+            if a.grad_probe:
+                g = [p.grad for p in trainer.modules["pose_model"].parameters() if p.grad is not None]
+                curve[-1]["pose_grad_rms"] = float(torch.cat([x.flatten() for x in g]).pow(2).mean().sqrt()) if g else None
             print(json.dumps(curve[-1]), flush=True)
 
     t0 = time.perf_counter()

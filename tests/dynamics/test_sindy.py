@@ -149,9 +149,12 @@ def test_bias_weights_follow_the_third_derivative():
     # a sharp bump: the smallest weight is at its centre, well below the weights away from it
     w = bias_weights(np.c_[np.cos(t), np.exp(-((t - 1) / 0.03) ** 2)], t, c=1.0)
     assert np.argmin(w) == 200 and w[200] < 0.5 * w[np.abs(t - 1) > 0.2].min()
-    for c in (0, -1.0, True):
-        with pytest.raises(InputError, match="c must be > 0"):
+    for c in (0, -1.0, True, "5"):
+        with pytest.raises(InputError, match="c must be a number > 0"):
             bias_weights(np.c_[t], t, c=c)
+    for x_dot, times in ((t, t), (np.c_[t][:-1], t), (np.c_[t][:2], t[:2])):
+        with pytest.raises(InputError, match=r"shape \(n, d\)"):
+            bias_weights(x_dot, times)
 
 
 def test_bias_weighting_removes_a_smoothers_bias_at_sharp_features():
@@ -175,6 +178,34 @@ def test_bias_weighting_removes_a_smoothers_bias_at_sharp_features():
     opt = AutoSTLSQ()
     discover(x, t, differentiation=_Given(biased), optimizer=opt, bias_weighting=10)
     assert "fit" not in vars(opt)
+
+
+def test_auto_bias_weighting_is_on_for_rktv_only(monkeypatch):
+    import rankfield.dynamics.sindy as sindy
+    calls = []
+    real = sindy.bias_weights
+
+    def spy(x_dot, t, c=sindy.BIAS_WEIGHTING_C):
+        calls.append(c)
+        return real(x_dot, t, c)
+    monkeypatch.setattr(sindy, "bias_weights", spy)
+    system, t, x, y = _lv()
+    discover(y, t, config=RKTVConfig(steps=30, progress=False), threshold=0.05)  # auto, RKTV-INR: on, c = 10
+    assert calls == [sindy.BIAS_WEIGHTING_C]
+    discover(y, t, differentiation=ps.FiniteDifference(), threshold=0.05)  # auto, another method: off
+    discover(y, t, config=RKTVConfig(steps=30, progress=False), threshold=0.05, bias_weighting=None)
+    assert calls == [sindy.BIAS_WEIGHTING_C]
+    # weights reach the optimizer's fit, one per regression row, in the records' order
+    seen = []
+
+    class Recording(ps.STLSQ):
+        def fit(self, x_, y, sample_weight=None, **kwargs):
+            seen.append(None if sample_weight is None else np.asarray(sample_weight))
+            return super().fit(x_, y, sample_weight=sample_weight, **kwargs)
+    discover([y, y[::-1].copy()], t, config=RKTVConfig(steps=30, progress=False), optimizer=Recording(threshold=0.05),
+             trim=0)
+    assert len(seen) == 1 and seen[0].shape == (2 * len(t),) and np.all((seen[0] > 0) & (seen[0] <= 1))
+    assert not np.allclose(seen[0][:len(t)], seen[0][len(t):])  # each record its own weights
 
 
 @pytest.mark.parametrize("value", [-1, "yes", True])

@@ -90,3 +90,16 @@ def test_relative_rotation_error_stays_small_where_sim3_alignment_flips():
     e = pose_errors(est, gt)
     assert e["rotation_deg_mean"] > 179.0 and e["centre_distance_mean"] < 1e-9
     assert e["relative_rotation_deg_mean"] < 1e-9
+
+
+def test_pose_errors_refuse_mismatched_poses():
+    import pytest
+
+    from rankfield.errors import InputError
+    from rankfield.nerf import relative_rotation_errors
+    gt = _ring()
+    for bad in (gt[:5], gt[:, :2], gt[0]):
+        with pytest.raises(InputError, match="poses must both be"):
+            pose_errors(bad, gt)
+        with pytest.raises(InputError, match="poses must both be"):
+            relative_rotation_errors(bad, gt)

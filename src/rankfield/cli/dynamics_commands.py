@@ -70,7 +70,7 @@ def register(subparsers) -> None:
     p.add_argument("--bias-weighting", type=nonneg_float, default=None, metavar="C",
                    help="down-weight the regression's rows where the smoothed derivative is most biased (large "
                         "third derivative: sharp features such as spikes); C sets where it starts, in multiples of "
-                        "the median, 0 turns it off (default: 10)")
+                        f"the median, 0 turns it off (default: {BIAS_WEIGHTING_C:g})")
     add_common_options(p, "outputs/discover")
     p.set_defaults(func=run_discover)
 
@@ -182,7 +182,8 @@ def run_discover(args) -> int:
     import pysindy as ps
 
     fd = ps.FiniteDifference()(x, t)
-    summary = {"source": source, "n_samples": int(len(t)), "degree": degree, **res.to_dict(),
+    summary = {"source": source, "n_samples": int(len(t)), "degree": degree, "trim": trim, "bias_weighting": bias,
+               **res.to_dict(),
                "denoise_seconds": round(res.differentiation_seconds, 2), "rktv_settings": settings,
                "simulation_error_vs_data": val["error_vs_data"], "valid_fraction": val["valid_fraction"],
                "definitions": {

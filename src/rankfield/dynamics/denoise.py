@@ -96,7 +96,8 @@ class RKTVConfig(Config):
             100-104, two passes; ``benchmarks/dev/refine_exp.py``): exact support 2/5, 3/5, 0/5 at 10/20/30% noise
             with 0.01 (first pass 2/5, 0/5, 0/5) and 3/5, 1/5, 0/5 with 0.1; the derivative error falls 2-3x with either.
             On the benchmark's draws (``benchmarks/sindy_noise.py``, Lorenz, seeds 0-9, 0.01, two passes): 10, 7, 8,
-            3, 0 of 10 at 1/5/10/20/30% noise against 10, 7, 4, 0, 0 for the first pass.
+            3, 0 of 10 at 1/5/10/20/30% noise against 10, 7, 4, 0, 0 for the first pass (both without
+            :func:`~rankfield.dynamics.discover`'s bias weighting, which came later).
         refine_steps: Adam steps of each refinement pass (warm-started from the previous fit).
     """
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 
 from rankfield._engine import Optim, Trainer
+from rankfield.errors import InputError
 
 from rankfield.inr.metrics import psnr, ssim
 from rankfield.nerf.camera import pixel_points, rays_from_poses
@@ -27,6 +28,12 @@ from rankfield.nerf.geometry import (SimilarityTransform, apply_sim3_to_poses, c
 from rankfield.nerf.render import RenderConfig, render_image, render_rays
 
 __all__ = ["pose_errors", "relative_rotation_errors", "render_view", "evaluate_views", "refine_test_poses"]
+
+
+def _check_pair(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> None:
+    if est_c2w.dim() != 3 or tuple(est_c2w.shape[1:]) not in ((3, 4), (4, 4)) or est_c2w.shape != gt_c2w.shape:
+        raise InputError(f"estimated and ground-truth poses must both be (N, 3, 4) camera-to-world, got "
+                         f"{tuple(est_c2w.shape)} and {tuple(gt_c2w.shape)}")
 
 
 def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
@@ -62,6 +69,7 @@ def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
         >>> round(pose_errors(turned, gt)["relative_rotation_deg_mean"], 6)  # the world turned: no error
         0.0
     """
+    _check_pair(est_c2w, gt_c2w)
     est, gt = est_c2w.detach().double().cpu(), gt_c2w.detach().double().cpu()
     c_est, c_gt = est[:, :3, 3], gt[:, :3, 3]
     spread = (c_est - c_est.mean(0)).norm(dim=-1).max()
@@ -98,6 +106,7 @@ def relative_rotation_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> tor
         >>> [round(v, 3) for v in relative_rotation_errors(est, gt).tolist()]  # 5.73 deg against frame 2 only
         [2.865, 2.865, 5.73]
     """
+    _check_pair(est_c2w, gt_c2w)
     Re, Rg = est_c2w[:, :3, :3].detach().double().cpu(), gt_c2w[:, :3, :3].detach().double().cpu()
     n = Re.shape[0]
     if n < 2:
