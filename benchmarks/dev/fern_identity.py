@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/dev/fern_identity.py --model se3 --steps 3000 --seed 1
 
 Prints one JSON line per run: settings, pose errors (Sim(3)-aligned, BARF's metric) every --every steps,
-the gauge-free relative rotation error (mean over frame pairs of the angle of R_i^T R_j against GT), the
+the gauge-free relative rotation error (``relative_rotation_errors``: R_i^T R_j against GT, mean over pairs), the
 spread of the estimated camera centres against GT's (after the Sim(3) scale), final errors, seconds.
 """
 
@@ -19,22 +19,10 @@ from pathlib import Path
 import torch
 
 from rankfield.nerf import RenderConfig, TrainConfig, fit_pose_nerf, identity_poses, load_llff
-from rankfield.nerf.evaluate import pose_errors
-from rankfield.nerf.geometry import rotation_error_deg
+from rankfield.nerf.evaluate import pose_errors, relative_rotation_errors
 from rankfield.nerf.pipeline import default_configs
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "fern"
-
-
-def relative_rotation_deg(est: torch.Tensor, gt: torch.Tensor) -> float:
-    """Mean over frame pairs of the angle between R_i^T R_j (estimated) and the same for GT: invariant to any
-    rotation of the world (c2w rotations R -> Q R), so free of the Sim(3) alignment."""
-    Re, Rg = est[:, :3, :3].double(), gt[:, :3, :3].double()
-    A = Re[:, None].transpose(-1, -2) @ Re[None]
-    B = Rg[:, None].transpose(-1, -2) @ Rg[None]
-    n = est.shape[0]
-    err = rotation_error_deg(A.reshape(-1, 3, 3), B.reshape(-1, 3, 3)).reshape(n, n)
-    return float(err.sum() / (n * (n - 1)))
 
 
 def spread(c: torch.Tensor) -> float:
@@ -139,7 +127,7 @@ def main():
             est = trainer.modules["pose_model"].poses().cpu()
             e = pose_errors(est, gt)
             curve.append({"step": trainer.step, "rot": round(e["rotation_deg_mean"], 2),
-                          "trans100": round(100 * e["translation_mean"], 2), "rel_rot": round(relative_rotation_deg(est, gt), 2),
+                          "trans100": round(100 * e["translation_mean"], 2), "rel_rot": round(e["relative_rotation_deg_mean"], 2),
                           "spread_ratio": round(e["sim"].s * spread(est[:, :3, 3]) / spread(gt[:, :3, 3]), 3),
                           "raw_spread": round(spread(est[:, :3, 3]), 4), "psnr": round(record["psnr"], 2)})
             if a.grad_probe:
@@ -155,7 +143,7 @@ def main():
     print(json.dumps({"tag": a.tag, **{k: v for k, v in vars(a).items() if k not in ("tag", "data")},
                       "data": str(a.data), "near": train.near, "far": train.far, "bound": fcfg.bound,
                       "rot": round(m["rotation_deg"], 3), "trans100": round(100 * m["translation"], 3),
-                      "rel_rot": round(relative_rotation_deg(est, gt), 3), "gt_raw_spread": round(spread(gt[:, :3, 3]), 4),
+                      "rel_rot": round(float(relative_rotation_errors(est, gt).mean()), 3), "gt_raw_spread": round(spread(gt[:, :3, 3]), 4),
                       "psnr_last100": round(m["train_psnr_last100"], 2), "poses": [[round(x, 5) for x in p.flatten().tolist()] for p in est], "seconds": round(time.perf_counter() - t0, 1)}),
           flush=True)
 
