@@ -32,6 +32,19 @@ then; the refinement row is unweighted and was not rerun): the earlier runs were
     python benchmarks/sindy_noise.py --systems rossler --draws 10 --methods RKTV-INR --no-study --no-lynx
     python benchmarks/sindy_noise.py --systems lorenz --draws 10 --methods "$M" --include-cached      # study + report
 
+Since 2026-12-04 (second session) the ``RKTV-INR`` row is ``discover``'s defaults, refinement included
+(``refine="auto"``: two passes from 3% estimated noise), and ``RKTV-INR (one pass)`` is its first pass (the same
+run gives both rows; earlier cached ``RKTV-INR`` runs were renamed to it in ``runs.jsonl``, their cache tag
+unchanged). Run on the 2-core CPU::
+
+    python benchmarks/sindy_noise.py --systems lorenz,rossler --draws 10 --methods RKTV-INR --no-study --no-lynx --threads 2
+    python benchmarks/sindy_noise.py --systems lorenz --draws 10 --threads 2 --include-cached \
+        --methods "RKTV-INR,RKTV-INR (one pass),RKTV-INR + refine,FiniteDifference,Savitzky-Golay,TV (trend_filtered),Kalman,Weak SINDy"
+
+``--workers N`` runs draws in N processes (one BLAS thread each); ``--device split`` puts even draws on CUDA and
+odd ones on the CPU; ``--time-limit`` stops handing out draws (in seed order) after so many minutes. The GPU-machine
+run of the other systems is ``benchmarks/dev/sindy_gpu_grid.sh``.
+
 Per-run results are cached in ``outputs/bench_sindy/runs.jsonl`` and derivatives in
 ``outputs/bench_sindy/derivs/`` (rerunning skips finished runs; ``--fresh`` recomputes). Every threshold rule
 of the selection study (``SELECTIONS``: BIC/AIC sweeps and four ensembles) is applied to the same cached
@@ -61,18 +74,18 @@ from _report import markdown_table, write_section  # noqa: E402
 
 from pysindy.differentiation import BaseDifferentiation  # noqa: E402
 
-from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, TRIM_DEFAULT  # noqa: E402
+from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, REFINE_AUTO_PASSES, TRIM_DEFAULT  # noqa: E402
 from rankfield.dynamics import (MSTLS, RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, discover,  # noqa: E402
                                 get_system, metrics, validate_model)
 
-ALL_METHODS = ["RKTV-INR", "RKTV-INR + refine", "RKTV-INR (no RK)", "RKTV-INR (no TV)", "FiniteDifference", "Savitzky-Golay",
+ALL_METHODS = ["RKTV-INR", "RKTV-INR (one pass)", "RKTV-INR + refine", "RKTV-INR (no RK)", "RKTV-INR (no TV)", "FiniteDifference", "Savitzky-Golay",
                "TV (trend_filtered)", "Kalman", "Weak SINDy"]
 FULL = dict(systems=["lorenz", "vanderpol", "duffing", "lotka_volterra", "rossler", "chen", "lu", "halvorsen"],
             noise=[0.01, 0.05, 0.1, 0.2, 0.3], draws=10)
 QUICK = dict(systems=["lorenz"], noise=[0.1, 0.2], draws=4)
 TUNE_SEED = 10_000
 SELECTIONS = ["bic", "aic", "ensemble", "ensemble0.8", "ensemble_iid", "pysindy_median"]
-STUDY_METHODS = ["RKTV-INR", "Savitzky-Golay"]
+STUDY_METHODS = ["RKTV-INR (one pass)", "Savitzky-Golay"]
 DERIV_DIR = ROOT / "outputs" / "bench_sindy" / "derivs"
 
 
@@ -114,8 +127,8 @@ def tune_baselines(t, clean, clean_dot, level):
 
 def differentiation_for(method, tuned, iterations, device, progress):
     cfg = RKTVConfig(steps=iterations, device=device, progress=progress)
-    if method == "RKTV-INR":
-        return RKTV(cfg)
+    if method in ("RKTV-INR", "RKTV-INR (one pass)"):
+        return _FirstPass(cfg)
     if method == "RKTV-INR (no RK)":
         return RKTV(cfg, weight_rk=0.0)
     if method == "RKTV-INR (no TV)":
@@ -129,6 +142,17 @@ def differentiation_for(method, tuned, iterations, device, progress):
     if method == "Kalman":
         return ps.SINDyDerivative(kind="kalman", **tuned["Kalman"])
     raise ValueError(method)
+
+
+class _FirstPass(RKTV):
+    """RKTV that keeps the first fit's smoothed states, derivatives and seconds in ``first_`` (refinement then
+    changes the denoiser in place), so that one ``discover(refine="auto")`` run gives both RKTV-INR rows."""
+
+    def _differentiate(self, x, t=1):
+        start = time.perf_counter()
+        x_dot = np.asarray(super()._differentiate(x, t), dtype=float)
+        self.first_ = (np.asarray(self.smoothed_x_, dtype=float).copy(), x_dot.copy(), time.perf_counter() - start)
+        return x_dot
 
 
 class _Precomputed(BaseDifferentiation):
@@ -181,9 +205,9 @@ def _trim_arg(value):
 
 
 def bias_for(method, bias):
-    """discover's bias_weighting for a row: ``bias`` for the RKTV-INR rows that differentiate once (as
-    ``discover``'s ``auto`` does for RKTV-INR), off for the baselines and for the refinement row (measured before
-    the weighting existed; not rerun)."""
+    """discover's bias_weighting for a row: ``bias`` for the RKTV-INR rows (as ``discover``'s ``auto`` does for
+    RKTV-INR), off for the baselines and for the fixed two-pass refinement row (measured before the weighting
+    existed; not rerun)."""
     return bias if bias and method.startswith("RKTV") and method != "RKTV-INR + refine" else None
 
 
@@ -195,13 +219,14 @@ def run_tag(method, iterations, trim, bias=0.0):
         tag = f"{tag or ''}|trim{trim}"
     if bias_for(method, bias):
         tag = f"{tag}|bw{bias:g}"
+    if method == "RKTV-INR":  # discover's defaults: refinement gated on the estimated noise
+        tag = f"{tag}|refine-auto{REFINE_AUTO_PASSES}@{REFINE_AUTO_NOISE:g}"
     return tag
 
 
 def derivatives(system, level, draw, method, tuned, iterations, device):
     """Differentiate one noisy draw with ``method``; cached as npz under outputs/bench_sindy/derivs."""
-    slug = "".join(ch if ch.isalnum() else "_" for ch in method)
-    path = DERIV_DIR / f"{system.name}_{level:g}_{draw}_{slug}_{rktv_tag(iterations) if method.startswith('RKTV') else 0}.npz"
+    path = _deriv_path(system, level, draw, method, iterations)
     if path.exists():
         z = np.load(path)
         return z["x_smooth"], z["x_dot"], float(z["seconds"])
@@ -212,9 +237,21 @@ def derivatives(system, level, draw, method, tuned, iterations, device):
     x_dot = np.asarray(diff(y, t), dtype=float)
     seconds = time.perf_counter() - start
     x_smooth = np.asarray(getattr(diff, "smoothed_x_", y), dtype=float)
-    DERIV_DIR.mkdir(parents=True, exist_ok=True)
-    np.savez(path, x_smooth=x_smooth, x_dot=x_dot, seconds=seconds)
+    _save_derivatives(path, x_smooth, x_dot, seconds)
     return x_smooth, x_dot, seconds
+
+
+def _deriv_path(system, level, draw, method, iterations):
+    slug = "".join(ch if ch.isalnum() else "_" for ch in ("RKTV-INR" if method == "RKTV-INR (one pass)" else method))
+    tag = rktv_tag(iterations) if method.startswith("RKTV") else 0
+    return DERIV_DIR / f"{system.name}_{level:g}_{draw}_{slug}_{tag}.npz"
+
+
+def _save_derivatives(path, x_smooth, x_dot, seconds):
+    DERIV_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + f".{id(x_dot)}.tmp.npz")  # parallel workers: write, then rename
+    np.savez(tmp, x_smooth=x_smooth, x_dot=x_dot, seconds=seconds)
+    tmp.replace(path)
 
 
 def run_one(system, level, draw, method, tuned, iterations, device, selection, trim=TRIM_DEFAULT, bias=0.0):
@@ -222,6 +259,28 @@ def run_one(system, level, draw, method, tuned, iterations, device, selection, t
     clean_dot = system.rhs(clean)
     y = add_noise(clean, level, seed=draw)
     xi_true = system.true_coefficients()
+
+    def row(m, xi, d_err, seconds, **extra):
+        return {"system": system.name, "noise": level, "draw": draw, "method": m, "selection": selection,
+                "success": metrics.support_recovered(xi, xi_true), "coef_error": metrics.coefficient_error(xi, xi_true),
+                "wrong_terms": metrics.wrong_terms(xi, xi_true), "deriv_error": d_err, "seconds": seconds, **extra}
+
+    if method == "RKTV-INR":  # discover's defaults (refine="auto"); its first pass is the one-pass row
+        start = time.perf_counter()
+        diff = _FirstPass(RKTVConfig(steps=iterations, device=device, progress=False))
+        res = discover(y, t, degree=system.degree, differentiation=diff, optimizer=make_optimizer(selection),
+                       state_names=list(system.state_names), trim=trim, bias_weighting=bias_for(method, bias),
+                       refine="auto")
+        seconds = time.perf_counter() - start
+        x_smooth, x_dot, first_seconds = diff.first_
+        path = _deriv_path(system, level, draw, method, iterations)
+        if not path.exists():
+            _save_derivatives(path, x_smooth, x_dot, first_seconds)
+        n_ref = len(res.passes) - 1
+        regression = (seconds - res.differentiation_seconds) / (n_ref + 1)  # one pass's share of the regressions
+        one = row("RKTV-INR (one pass)", res.passes[0], _diff_error(x_dot, clean_dot), first_seconds + regression)
+        return row(method, res.coefficients, _diff_error(res.x_dot[0], clean_dot), seconds, refine_passes=n_ref,
+                   one_pass=one)
     if method == "RKTV-INR + refine":  # model-in-the-loop: two refinement passes on the selected support
         start = time.perf_counter()
         res = discover(y, t, degree=system.degree, config=RKTVConfig(steps=iterations, device=device, progress=False),
@@ -246,9 +305,7 @@ def run_one(system, level, draw, method, tuned, iterations, device, selection, t
                        bias_weighting=bias_for(method, bias))
         seconds += time.perf_counter() - start
         xi, d_err = res.coefficients, _diff_error(x_dot, clean_dot)
-    return {"system": system.name, "noise": level, "draw": draw, "method": method, "selection": selection,
-            "success": metrics.support_recovered(xi, xi_true), "coef_error": metrics.coefficient_error(xi, xi_true),
-            "wrong_terms": metrics.wrong_terms(xi, xi_true), "deriv_error": d_err, "seconds": seconds}
+    return row(method, xi, d_err, seconds)
 
 
 def summarise(runs, methods):
@@ -403,6 +460,76 @@ def lynx_hare(iterations, device, progress, selection, trim=TRIM_DEFAULT, bias=B
             f"{val['valid_fraction']:.2f}. Plots: `sindy_noise_lynx_hare_denoised.png`, `sindy_noise_lynx_hare_model.png`.\n")
 
 
+def _tune_cell(cell):
+    s, lv = cell
+    warnings.filterwarnings("ignore")
+    system = get_system(s)
+    t, clean = _simulate(system.name)
+    return cell, tune_baselines(t, clean, system.rhs(clean), lv)
+
+
+def _run_draw(task):
+    """Worker: every job of one draw, in order (RKTV-INR first: its derivatives serve the draw's other rules)."""
+    jobs, tuned, iterations, device, trim, bias, threads = task
+    warnings.filterwarnings("ignore")
+    torch.set_num_threads(threads)
+    out = []
+    for s, lv, d, m, sel in jobs:
+        dev = ("cuda" if d % 2 == 0 else "cpu") if device == "split" else device
+        r = run_one(get_system(s), lv, d, m, tuned, iterations, dev, sel, trim, bias)
+        if device == "split":
+            for row in [r] + ([r["one_pass"]] if "one_pass" in r else []):
+                row["device"] = dev
+        out.append((r, tuned))
+    return out
+
+
+def _run_parallel(pending, args, store, tuned_cache):
+    """Run the pending jobs on ``args.workers`` processes, one draw per task, draws in order of their seed (so a
+    run stopped by ``--time-limit`` leaves every cell with about the same number of draws)."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    import os
+
+    ctx = mp.get_context("spawn")  # CUDA in workers needs spawn
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # one BLAS thread a worker: 16
+        os.environ.setdefault(var, "1")  # workers x 16 threads finished no draw in 9 min on a 16-core machine
+    draws = {}
+    for j in pending:
+        draws.setdefault(j[:3], []).append(j)
+    order = sorted(draws, key=lambda k: (k[2], k[0], k[1]))
+    start = time.perf_counter()
+    with cf.ProcessPoolExecutor(args.workers, mp_context=ctx) as pool:
+        cells = sorted({k[:2] for k in order} - set(tuned_cache))
+        for cell, tuned in pool.map(_tune_cell, cells):
+            tuned_cache[cell] = tuned
+        futures, it = set(), iter(order)
+        bar = tqdm(total=len(order), desc="sindy_noise draws", disable=args.no_progress)
+
+        def submit():
+            if args.time_limit and time.perf_counter() - start > 60 * args.time_limit:
+                return False
+            k = next(it, None)
+            if k is None:
+                return False
+            futures.add(pool.submit(_run_draw, (draws[k], tuned_cache[k[:2]], args.iterations, args.device,
+                                                args.trim, args.bias_weighting, args.threads or 1)))
+            return True
+
+        for _ in range(2 * args.workers):
+            submit()
+        while futures:
+            finished, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+            for f in finished:
+                futures.discard(f)
+                for r, tuned in f.result():
+                    store(r, tuned)
+                bar.update()
+                submit()
+        bar.close()
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="Lorenz at 10%%/20%%, 4 draws")
@@ -411,7 +538,9 @@ def main(argv=None):
     p.add_argument("--draws", type=int, default=None)
     p.add_argument("--methods", default=",".join(ALL_METHODS))
     p.add_argument("--iterations", type=int, default=RKTVConfig.steps, help="RKTV-INR Adam steps")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto",
+                   help="auto | cpu | cuda | split (with --workers on a GPU machine: even draws on CUDA, odd draws on "
+                        "the CPU, one thread each, to keep both busy)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--fresh", action="store_true", help="ignore cached runs")
     p.add_argument("--no-progress", action="store_true")
@@ -430,10 +559,14 @@ def main(argv=None):
     p.add_argument("--bias-weighting", type=float, default=BIAS_WEIGHTING_C,
                    help="discover's bias_weighting c for the RKTV-INR rows (0: off; the refinement row is always "
                         f"unweighted; default {BIAS_WEIGHTING_C:g}, discover's auto for RKTV-INR)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (one draw of every method each; --threads torch threads each, default 1)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="with --workers: stop handing out draws after this many minutes (finished runs are cached)")
     p.add_argument("--note", default="", help="a sentence added to the report (e.g. which cells were not rerun)")
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
-    if args.threads:
+    if args.threads and args.workers <= 1:
         torch.set_num_threads(args.threads)
     grid = dict(QUICK if args.quick else FULL)
     systems = args.systems.split(",") if args.systems else grid["systems"]
@@ -462,22 +595,39 @@ def main(argv=None):
                     if not args.no_study and m in STUDY_METHODS:
                         jobs += [(s, lv, d, m, sel) for sel in SELECTIONS if sel != args.selection]
     tuned_cache = {}
-    for s, lv, d, m, sel in tqdm(jobs, desc="sindy_noise", disable=args.no_progress):
-        key = (s, lv, d, m, sel, run_tag(m, args.iterations, args.trim, args.bias_weighting))  # another rule or default is not reused
-        if key in done:
-            runs.append(done[key])
-            continue
-        system = get_system(s)
-        if (s, lv) not in tuned_cache:
-            t, clean = _simulate(system.name)
-            tuned_cache[(s, lv)] = tune_baselines(t, clean, system.rhs(clean), lv)
-        r = run_one(system, lv, d, m, tuned_cache[(s, lv)], args.iterations, args.device, sel, args.trim,
-                    args.bias_weighting)
-        r["iterations"] = key[-1]
-        r["tuned"] = tuned_cache[(s, lv)].get(m)
-        with open(cache, "a") as fh:
-            fh.write(json.dumps(r, default=float) + "\n")
-        runs.append(r)
+
+    def key_of(s, lv, d, m, sel):  # another rule or default is not reused
+        return (s, lv, d, m, sel, run_tag(m, args.iterations, args.trim, args.bias_weighting))
+
+    def store(r, tuned):  # cache a finished run (and the one-pass row that comes with an RKTV-INR run)
+        out = [r] + ([r.pop("one_pass")] if "one_pass" in r else [])
+        for x in out:
+            key = key_of(x["system"], x["noise"], x["draw"], x["method"], x["selection"])
+            if key in done:
+                continue
+            x["iterations"], x["tuned"] = key[-1], tuned.get(x["method"])
+            with open(cache, "a") as fh:
+                fh.write(json.dumps(x, default=float) + "\n")
+            done[key] = x
+
+    pending = [j for j in jobs if key_of(*j) not in done]
+    # an RKTV-INR run also gives the one-pass row of its draw: run it first, drop that draw's one-pass job
+    with_main = {j[:3] + (j[4],) for j in pending if j[3] == "RKTV-INR"}
+    pending = [j for j in pending if not (j[3] == "RKTV-INR (one pass)" and j[:3] + (j[4],) in with_main)]
+    pending.sort(key=lambda j: j[3] != "RKTV-INR")
+    if args.workers > 1 and pending:
+        _run_parallel(pending, args, store, tuned_cache)
+    else:
+        for s, lv, d, m, sel in tqdm(pending, desc="sindy_noise", disable=args.no_progress):
+            if key_of(s, lv, d, m, sel) in done:  # the one-pass row of an RKTV-INR run
+                continue
+            system = get_system(s)
+            if (s, lv) not in tuned_cache:
+                t, clean = _simulate(system.name)
+                tuned_cache[(s, lv)] = tune_baselines(t, clean, system.rhs(clean), lv)
+            store(run_one(system, lv, d, m, tuned_cache[(s, lv)], args.iterations, args.device, sel, args.trim,
+                          args.bias_weighting), tuned_cache[(s, lv)])
+    runs = [done[key_of(*j)] for j in jobs if key_of(*j) in done]
     total = time.perf_counter() - t0
     if args.include_cached:
         have = {(r["system"], r["noise"], r["draw"], r["method"], r.get("selection", "bic")) for r in runs}
@@ -509,9 +659,13 @@ def main(argv=None):
             f"method but weak SINDy, which uses its authors' MSTLS rule (`rankfield.dynamics.MSTLS`); the regression leaves "
             f"out {'1% of the samples' if args.trim == 'auto' else f'{args.trim} samples'} at each end of a record "
             f"(`discover(trim={args.trim!r})`; not weak SINDy); "
-            + (f"the RKTV-INR rows (not the refinement row, which is unweighted) down-weight the rows where the "
+            + (f"the RKTV-INR rows (not the `+ refine` row, which is unweighted) down-weight the rows where the "
                f"smoothed derivative is most biased (`discover(bias_weighting={args.bias_weighting:g})`, the default "
                f"for RKTV-INR). " if args.bias_weighting else "no bias weighting. ")
+            + f"`RKTV-INR` is `discover`'s defaults, model-in-the-loop refinement included (`refine='auto'`: "
+              f"{REFINE_AUTO_PASSES} passes when the record's estimated noise is at least {REFINE_AUTO_NOISE:.0%} of "
+              f"the signal); `RKTV-INR (one pass)` is the first pass of the same run; `RKTV-INR + refine` always "
+              f"refines twice, without the bias weighting (measured before it). "
             + f"success = exact support recovery; coef error = mean "
             f"||Xi - Xi*||_F / ||Xi*||_F; deriv error = mean relative L2 error of dx/dt vs the clean derivative "
             f"(weak SINDy has none); time = mean wall time per fit (differentiation + regression). Baselines tuned "

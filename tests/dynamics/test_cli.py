@@ -85,7 +85,9 @@ def test_csv_run_writes_json_and_plots(tmp_path, capsys):
     assert summary["feature_names"][0] == "1" and len(summary["equations"]) == 2
     for name in ("states.png", "derivatives.png", "simulation.png"):
         assert (out / name).stat().st_size > 1000
-    assert len(summary["passes"]) == 1  # no refinement by default
+    assert len(summary["passes"]) == 1  # refine auto: 2% noise is below its gate
+    assert "refinement: none (refine auto: estimated noise below 3% of the signal)" in text
+    assert json.loads((out / "config.json").read_text())["discover"]["refine"] == "auto"
 
 
 def test_refine_flag_reaches_discover_and_the_outputs(tmp_path, capsys):
@@ -101,6 +103,7 @@ def test_refine_flag_reaches_discover_and_the_outputs(tmp_path, capsys):
     assert config["discover"]["refine"] == 2 and config["discover"]["refine_support"] == "full"
     assert config["discover"]["trim"] == 7
     _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "-1"], "refine")
+    _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "often"], "refine")
 
 
 def test_bias_weighting_flag_reaches_discover(tmp_path, monkeypatch, capsys):

@@ -75,6 +75,35 @@ def test_discover_refines_each_record_once_when_a_record_is_given_twice():
     assert len(diff.denoisers_) == 2
 
 
+def test_refine_auto_gates_on_the_estimated_noise():
+    """refine="auto": two passes from 3% estimated noise on, with RKTV-INR and a PolynomialLibrary only."""
+    from rankfield.dynamics.sindy import REFINE_AUTO_PASSES, refine_passes
+
+    lib = ps.PolynomialLibrary(2)
+    quiet, noisy = _lv(noise=0.01)[3], _lv(noise=0.1)[3]
+    assert refine_passes("auto", [quiet], RKTV(), lib) == 0
+    assert refine_passes("auto", [noisy], RKTV(), lib) == REFINE_AUTO_PASSES == 2
+    assert refine_passes("auto", [quiet, noisy, noisy], RKTV(), lib) == 2  # mean over records: (1 + 10 + 10) / 3 %
+    assert refine_passes("auto", [quiet, quiet, noisy], RKTV(), lib) == 2  # 4%
+    assert refine_passes("auto", [quiet] * 9 + [noisy], RKTV(), lib) == 0  # 1.9%
+    assert refine_passes("auto", [_lv(noise=0.025)[3]], RKTV(), lib) == 0  # just below the gate
+    assert refine_passes("auto", [_lv(noise=0.035)[3]], RKTV(), lib) == 2  # just above
+    assert refine_passes("auto", [noisy], ps.FiniteDifference(), lib) == 0
+    assert refine_passes("auto", [noisy], RKTV(), ps.FourierLibrary()) == 0
+    assert refine_passes("auto", [noisy[:8]], RKTV(), lib) == 0  # too short to estimate the noise
+    assert refine_passes(3, [quiet], RKTV(), lib) == 3
+
+
+def test_discover_refines_by_default_on_a_noisy_record_only():
+    system, t, x, y = _lv(n=150, noise=0.1)
+    res = discover(y, t, differentiation=RKTV(steps=60, refine_steps=20), threshold=0.05)
+    assert len(res.passes) == 3 and np.array_equal(res.passes[-1], res.coefficients)
+    res = discover(add_noise(x, 0.01, seed=0), t, differentiation=RKTV(steps=60, refine_steps=20), threshold=0.05)
+    assert len(res.passes) == 1
+    with pytest.raises(InputError, match="refine must be 'auto' or an integer"):
+        discover(y, t, differentiation=RKTV(steps=5), refine="sometimes")
+
+
 def test_plugin_is_a_sklearn_estimator():
     diff = RKTV(steps=7)
     assert diff.get_params()["config"].steps == 7

@@ -22,7 +22,7 @@ from rankfield.errors import InputError
 
 def register(subparsers) -> None:
     try:
-        from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, TRIM_DEFAULT
+        from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, TRIM_DEFAULT
         from rankfield.dynamics.systems import SYSTEMS
     except ImportError as exc:  # without the `dynamics` extra the command says what to install
         message = str(exc)
@@ -58,9 +58,11 @@ def register(subparsers) -> None:
                         "(E-SINDy: BIC sweeps on 50 block-bootstrap resamples, keep terms selected in >= 60%% of them; slower, see "
                         "docs/benchmarks.md for which recovers structure more reliably) (default: bic)")
     p.add_argument("--threshold", type=positive_float, default=None, help="fixed STLSQ threshold instead of the sweep")
-    p.add_argument("--refine", type=nonneg_int, default=0,
+    p.add_argument("--refine", type=_refine_arg, default="auto",
                    help="model-in-the-loop passes: refit the denoiser with its derivative pulled towards the "
-                        "discovered model, then discover again (default 0; see docs/guide/dynamics.md)")
+                        "discovered model, then discover again; 'auto' runs 2 when the estimated noise is at least "
+                        f"{100 * REFINE_AUTO_NOISE:g}%% of the signal, else none (default: auto; see "
+                        "docs/guide/dynamics.md)")
     p.add_argument("--refine-support", choices=("selected", "full"), default="selected",
                    help="terms of the model used in refinement: those the previous pass kept, or the whole "
                         "library (default: selected)")
@@ -73,6 +75,10 @@ def register(subparsers) -> None:
                         f"the median, 0 turns it off (default: {BIAS_WEIGHTING_C:g})")
     add_common_options(p, "outputs/discover")
     p.set_defaults(func=run_discover)
+
+
+def _refine_arg(text: str):
+    return text if text == "auto" else nonneg_int(text)
 
 
 def read_csv(path: str, time_column: str | None, columns: str | None):
@@ -157,7 +163,7 @@ def run_discover(args) -> int:
     cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress,
                      omega0="auto" if args.omega0 is None else args.omega0,
                      weight_tv="auto" if args.weight_tv is None else args.weight_tv).validate()
-    from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, TRIM_DEFAULT
+    from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, TRIM_DEFAULT
 
     trim = TRIM_DEFAULT if args.trim is None else args.trim
     bias = BIAS_WEIGHTING_C if args.bias_weighting is None else args.bias_weighting or None
@@ -205,9 +211,12 @@ def run_discover(args) -> int:
     plot_states(out / "states.png", t, x, x_s, names, clean)
     plot_derivatives(out / "derivatives.png", t, {"RKTV-INR": x_d, "finite difference": fd}, names, clean_dot)
     plot_simulation(out / "simulation.png", t, x, val["x_sim"], names, clean)
-    if args.refine:
+    if len(res.passes) > 1:
         terms = " -> ".join(str(int((c != 0).sum())) for c in res.passes)
-        print(f"refinement: {args.refine} pass(es); terms per pass {terms}")
+        why = f" (refine auto: estimated noise >= {REFINE_AUTO_NOISE:.0%} of the signal)" if args.refine == "auto" else ""
+        print(f"refinement: {len(res.passes) - 1} pass(es){why}; terms per pass {terms}")
+    elif args.refine == "auto":
+        print(f"refinement: none (refine auto: estimated noise below {REFINE_AUTO_NOISE:.0%} of the signal)")
     print("discovered equations:")
     for line in res.format_equations():
         print(f"  {line}")
