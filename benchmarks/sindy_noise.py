@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import hashlib
 import json
 import sys
@@ -249,7 +250,7 @@ def _deriv_path(system, level, draw, method, iterations):
 
 def _save_derivatives(path, x_smooth, x_dot, seconds):
     DERIV_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + f".{id(x_dot)}.tmp.npz")  # parallel workers: write, then rename
+    tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.npz")  # parallel workers: write, then rename
     np.savez(tmp, x_smooth=x_smooth, x_dot=x_dot, seconds=seconds)
     tmp.replace(path)
 
@@ -455,7 +456,8 @@ def lynx_hare(iterations, device, progress, selection, trim=TRIM_DEFAULT, bias=B
     err = val["error_vs_data"]
     err_txt = f"{err:.3f}" if np.isfinite(err) else "inf (the simulated model blows up before 1920)"
     return (f"Lynx-hare (`{path.name}`, {len(t)} yearly samples 1900-1920, t = years since 1900, thousands of pelts), "
-            f"RKTV-INR + threshold rule `{selection}`, degree 2:\n\n{eqs}\n\nSimulated from the 1900 values with torchdiffeq: relative "
+            f"RKTV-INR + threshold rule `{selection}`, degree 2, `discover`'s defaults ({len(res.passes) - 1} "
+            f"refinement passes):\n\n{eqs}\n\nSimulated from the 1900 values with torchdiffeq: relative "
             f"L2 error vs the data {err_txt}, valid fraction of the horizon (20% RMS band) "
             f"{val['valid_fraction']:.2f}. Plots: `sindy_noise_lynx_hare_denoised.png`, `sindy_noise_lynx_hare_model.png`.\n")
 
@@ -476,7 +478,12 @@ def _run_draw(task):
     out = []
     for s, lv, d, m, sel in jobs:
         dev = ("cuda" if d % 2 == 0 else "cpu") if device == "split" else device
-        r = run_one(get_system(s), lv, d, m, tuned, iterations, dev, sel, trim, bias)
+        try:
+            r = run_one(get_system(s), lv, d, m, tuned, iterations, dev, sel, trim, bias)
+        except Exception as exc:  # noqa: BLE001 - one failed run must not lose the others in flight
+            print(f"sindy_noise: {s} {lv:g} draw {d} {m} ({sel}) failed: {type(exc).__name__}: {exc}",
+                  file=sys.stderr, flush=True)
+            continue
         if device == "split":
             for row in [r] + ([r["one_pass"]] if "one_pass" in r else []):
                 row["device"] = dev
@@ -489,8 +496,6 @@ def _run_parallel(pending, args, store, tuned_cache):
     run stopped by ``--time-limit`` leaves every cell with about the same number of draws)."""
     import concurrent.futures as cf
     import multiprocessing as mp
-
-    import os
 
     ctx = mp.get_context("spawn")  # CUDA in workers needs spawn
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # one BLAS thread a worker: 16
@@ -566,6 +571,10 @@ def main(argv=None):
     p.add_argument("--note", default="", help="a sentence added to the report (e.g. which cells were not rerun)")
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore")
+    if args.device == "split" and args.workers <= 1:
+        p.error("--device split needs --workers > 1")
+    if args.time_limit and args.workers <= 1:
+        p.error("--time-limit needs --workers > 1")
     if args.threads and args.workers <= 1:
         torch.set_num_threads(args.threads)
     grid = dict(QUICK if args.quick else FULL)
@@ -664,8 +673,10 @@ def main(argv=None):
                f"for RKTV-INR). " if args.bias_weighting else "no bias weighting. ")
             + f"`RKTV-INR` is `discover`'s defaults, model-in-the-loop refinement included (`refine='auto'`: "
               f"{REFINE_AUTO_PASSES} passes when the record's estimated noise is at least {REFINE_AUTO_NOISE:.0%} of "
-              f"the signal); `RKTV-INR (one pass)` is the first pass of the same run; `RKTV-INR + refine` always "
-              f"refines twice, without the bias weighting (measured before it). "
+              f"the signal); `RKTV-INR (one pass)` is the first pass of the same run (where a one-pass run of the "
+              f"same configuration was cached, that run: same seed, same machine); `RKTV-INR + refine` always "
+              f"refines twice, without the bias weighting (measured before it); the ablations `(no RK)` and "
+              f"`(no TV)` are one pass. "
             + f"success = exact support recovery; coef error = mean "
             f"||Xi - Xi*||_F / ||Xi*||_F; deriv error = mean relative L2 error of dx/dt vs the clean derivative "
             f"(weak SINDy has none); time = mean wall time per fit (differentiation + regression). Baselines tuned "
@@ -675,7 +686,7 @@ def main(argv=None):
             + "Exact support recovery (successful draws / draws):\n\n" + success_pivot(main_runs, methods)
             + "\n![success rate](sindy_noise_success.png)\n\nAll metrics:\n\n" + markdown_table(rows) + "\n" + study
             + ("Lynx-hare: skipped (--no-lynx).\n" if args.no_lynx
-               else lynx_hare(args.iterations, args.device, not args.no_progress, args.selection, args.trim,
+               else lynx_hare(args.iterations, "cuda" if args.device == "split" else args.device, not args.no_progress, args.selection, args.trim,
                                     args.bias_weighting)))
     write_section("sindy_noise", "SINDy under noise: RKTV-INR vs baselines (benchmarks/sindy_noise.py)", body)
     raw = [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in r.items()} for r in runs]

@@ -281,7 +281,7 @@ def test_third_party_warnings_stay_off_the_console(tmp_path, capsys, monkeypatch
     parser = build_parser()  # subcommands bind their function at registration: patch it there
     parser._rankfield_commands["discover"].set_defaults(func=noisy)
     monkeypatch.setattr("rankfield.cli.build_parser", lambda: parser)
-    code = main(["discover", "--system", "lotka_volterra", "--steps", "30", "--no-progress",
+    code = main(["discover", "--system", "lotka_volterra", "--steps", "30", "--refine", "0", "--no-progress",
                  "--out", str(tmp_path / "o")])
     assert code == 0
     assert "noisy third-party warning" not in capsys.readouterr().err

@@ -25,7 +25,7 @@ for name in systems:
             y = add_noise(clean, level, seed=draw)
             for label, over in variants.items():
                 t0 = time.time()
-                res = discover(y, t, degree=system.degree, config=RKTVConfig(progress=False, **over))
+                res = discover(y, t, degree=system.degree, config=RKTVConfig(progress=False, **over), refine=0)
                 xd = res.x_dot[0]
                 st = res.denoiser.settings_[0]
                 print(json.dumps(dict(system=name, level=level, draw=draw, variant=label,

@@ -35,7 +35,7 @@ for level in levels:
         st = spectrum_stats(y)
         for om in omegas:
             t0 = time.time()
-            res = discover(y, t, degree=system.degree, config=RKTVConfig(omega0=om, progress=False))
+            res = discover(y, t, degree=system.degree, config=RKTVConfig(omega0=om, progress=False), refine=0)
             xd = res.x_dot[0]
             derr = [round(float(np.linalg.norm(xd[:, j] - clean_dot[:, j]) / np.linalg.norm(clean_dot[:, j])), 4)
                     for j in range(xd.shape[1])]

@@ -11,11 +11,11 @@ def _write(path, header, rows):
     return str(path)
 
 
-def _lv_csv(tmp_path, n=60):
+def _lv_csv(tmp_path, n=60, noise=0.02):
     from rankfield.dynamics import add_noise, get_system
 
     t, x = get_system("lotka_volterra").simulate(n_samples=n, dt=0.1)
-    y = add_noise(x, 0.02, seed=0)
+    y = add_noise(x, noise, seed=0)
     return _write(tmp_path / "lv.csv", ["time", "prey", "predator"], np.c_[t, y].tolist())
 
 
@@ -103,7 +103,20 @@ def test_refine_flag_reaches_discover_and_the_outputs(tmp_path, capsys):
     assert config["discover"]["refine"] == 2 and config["discover"]["refine_support"] == "full"
     assert config["discover"]["trim"] == 7
     _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "-1"], "refine")
-    _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "often"], "refine")
+    _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "often"], "expected 'auto' or an integer >= 0")
+
+
+def test_refine_auto_refines_a_noisy_record_and_says_why(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["discover", _lv_csv(tmp_path, noise=0.1), "--time-column", "time", "--steps", "40",
+                 "--refine-steps", "15", "--no-progress", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "refinement: 2 pass(es) (refine auto: estimated noise >= 3% of the signal)" in text
+    assert len(json.loads((out / "discover.json").read_text())["passes"]) == 3
+    assert json.loads((out / "config.json").read_text())["rktv"]["refine_steps"] == 15
+    main(["discover", _lv_csv(tmp_path, noise=0.1), "--time-column", "time", "--steps", "20", "--criterion",
+          "ensemble", "--no-progress", "--out", str(out)])
+    assert "refinement: none (refine auto: not with the ensemble criterion)" in capsys.readouterr().out
 
 
 def test_bias_weighting_flag_reaches_discover(tmp_path, monkeypatch, capsys):

@@ -102,6 +102,10 @@ def test_discover_refines_by_default_on_a_noisy_record_only():
     assert len(res.passes) == 1
     with pytest.raises(InputError, match="refine must be 'auto' or an integer"):
         discover(y, t, differentiation=RKTV(steps=5), refine="sometimes")
+    res = discover(y, t, differentiation=RKTV(steps=60), criterion="ensemble")  # auto: not with an ensemble
+    assert len(res.passes) == 1
+    res = discover(y, t, differentiation=ps.FiniteDifference(), threshold=0.05)  # auto: RKTV-INR only, no error
+    assert len(res.passes) == 1
 
 
 def test_plugin_is_a_sklearn_estimator():
@@ -219,10 +223,10 @@ def test_auto_bias_weighting_is_on_for_rktv_only(monkeypatch):
         return real(x_dot, t, c)
     monkeypatch.setattr(sindy, "bias_weights", spy)
     system, t, x, y = _lv()
-    discover(y, t, config=RKTVConfig(steps=30, progress=False), threshold=0.05)  # auto, RKTV-INR: on, c = 10
+    discover(y, t, config=RKTVConfig(steps=30, progress=False), threshold=0.05, refine=0)  # auto, RKTV-INR: on, c = 10
     assert calls == [sindy.BIAS_WEIGHTING_C]
     discover(y, t, differentiation=ps.FiniteDifference(), threshold=0.05)  # auto, another method: off
-    discover(y, t, config=RKTVConfig(steps=30, progress=False), threshold=0.05, bias_weighting=None)
+    discover(y, t, config=RKTVConfig(steps=30, progress=False), threshold=0.05, bias_weighting=None, refine=0)
     assert calls == [sindy.BIAS_WEIGHTING_C]
     # weights reach the optimizer's fit, one per regression row, in the records' order
     seen = []
@@ -232,7 +236,7 @@ def test_auto_bias_weighting_is_on_for_rktv_only(monkeypatch):
             seen.append(None if sample_weight is None else np.asarray(sample_weight))
             return super().fit(x_, y, sample_weight=sample_weight, **kwargs)
     discover([y, y[::-1].copy()], t, config=RKTVConfig(steps=30, progress=False), optimizer=Recording(threshold=0.05),
-             trim=0)
+             trim=0, refine=0)
     assert len(seen) == 1 and seen[0].shape == (2 * len(t),) and np.all((seen[0] > 0) & (seen[0] <= 1))
     assert not np.allclose(seen[0][:len(t)], seen[0][len(t):])  # each record its own weights
 

@@ -22,6 +22,7 @@ from rankfield.errors import InputError
 
 def register(subparsers) -> None:
     try:
+        from rankfield.dynamics.denoise import RKTVConfig
         from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, TRIM_DEFAULT
         from rankfield.dynamics.systems import SYSTEMS
     except ImportError as exc:  # without the `dynamics` extra the command says what to install
@@ -63,6 +64,8 @@ def register(subparsers) -> None:
                         "discovered model, then discover again; 'auto' runs 2 when the estimated noise is at least "
                         f"{100 * REFINE_AUTO_NOISE:g}%% of the signal, else none (default: auto; see "
                         "docs/guide/dynamics.md)")
+    p.add_argument("--refine-steps", type=positive_int, default=None,
+                   help=f"Adam steps of each refinement pass (default {RKTVConfig.refine_steps})")
     p.add_argument("--refine-support", choices=("selected", "full"), default="selected",
                    help="terms of the model used in refinement: those the previous pass kept, or the whole "
                         "library (default: selected)")
@@ -78,7 +81,12 @@ def register(subparsers) -> None:
 
 
 def _refine_arg(text: str):
-    return text if text == "auto" else nonneg_int(text)
+    if text == "auto":
+        return text
+    try:
+        return nonneg_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 0, got {text!r}") from None
 
 
 def read_csv(path: str, time_column: str | None, columns: str | None):
@@ -161,6 +169,7 @@ def run_discover(args) -> int:
                          "(name the time column with --time-column)") from None
     print(f"data: {source}")
     cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress,
+                     refine_steps=args.refine_steps or RKTVConfig.refine_steps,
                      omega0="auto" if args.omega0 is None else args.omega0,
                      weight_tv="auto" if args.weight_tv is None else args.weight_tv).validate()
     from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, TRIM_DEFAULT
@@ -216,7 +225,10 @@ def run_discover(args) -> int:
         why = f" (refine auto: estimated noise >= {REFINE_AUTO_NOISE:.0%} of the signal)" if args.refine == "auto" else ""
         print(f"refinement: {len(res.passes) - 1} pass(es){why}; terms per pass {terms}")
     elif args.refine == "auto":
-        print(f"refinement: none (refine auto: estimated noise below {REFINE_AUTO_NOISE:.0%} of the signal)")
+        why = ("not with the ensemble criterion" if args.criterion == "ensemble" and args.threshold is None
+               else "the record is too short to estimate its noise" if len(t) < 9
+               else f"estimated noise below {REFINE_AUTO_NOISE:.0%} of the signal")
+        print(f"refinement: none (refine auto: {why})")
     print("discovered equations:")
     for line in res.format_equations():
         print(f"  {line}")
