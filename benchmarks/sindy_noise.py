@@ -38,6 +38,10 @@ run gives both rows; earlier cached ``RKTV-INR`` runs were renamed to it in ``ru
 unchanged). Run on the 2-core CPU::
 
     python benchmarks/sindy_noise.py --systems lorenz,rossler --draws 10 --methods RKTV-INR --no-study --no-lynx --threads 2
+    python benchmarks/sindy_noise.py --systems vanderpol,duffing,lotka_volterra --draws 10 --no-study --no-lynx \
+        --methods "RKTV-INR,FiniteDifference,Savitzky-Golay,Weak SINDy" --workers 2 --threads 1      # 37 min
+    python benchmarks/sindy_noise.py --systems chen,lu,halvorsen --draws 10 --no-study --no-lynx \
+        --methods "RKTV-INR,FiniteDifference,Savitzky-Golay,Weak SINDy" --workers 2 --threads 1
     python benchmarks/sindy_noise.py --systems lorenz --draws 10 --threads 2 --include-cached \
         --methods "RKTV-INR,RKTV-INR (one pass),RKTV-INR + refine,FiniteDifference,Savitzky-Golay,TV (trend_filtered),Kalman,Weak SINDy"
 
