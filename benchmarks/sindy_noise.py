@@ -60,9 +60,9 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import hashlib
 import json
+import os
 import sys
 import time
 import warnings

@@ -178,6 +178,12 @@ def estimate_noise(x) -> np.ndarray:
     return mad / math.sqrt(math.comb(2 * _DIFF_ORDER, _DIFF_ORDER))
 
 
+def _noise_to_signal(x: np.ndarray) -> np.ndarray:
+    """Per state: :func:`estimate_noise` over the state's standard deviation (a constant state counts as 1)."""
+    std = x.std(axis=0)
+    return estimate_noise(x) / np.where(std > 0, std, 1.0)
+
+
 def bandwidth_settings(x) -> dict:
     """The ``"auto"`` rules of :class:`RKTVConfig` for one record ``x`` (``(n, d)``, roughly uniform sampling).
 
@@ -201,7 +207,7 @@ def bandwidth_settings(x) -> dict:
     n = x.shape[0]
     std = x.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    nsr = estimate_noise(x) / std
+    nsr = _noise_to_signal(x)
     z = (x - x.mean(axis=0)) / std
     power = np.abs(np.fft.rfft(z, axis=0)) ** 2
     floor = n * nsr ** 2  # expected periodogram of white noise of standardized variance nsr^2

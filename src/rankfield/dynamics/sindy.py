@@ -26,7 +26,7 @@ from sklearn.base import clone
 
 from rankfield._device import check_seed
 from rankfield.dynamics._checks import as_time_vector, check_trajectories
-from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, estimate_noise
+from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, _noise_to_signal
 from rankfield.errors import InputError
 
 __all__ = ["RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "MSTLS", "DiscoveryResult", "discover", "bias_weights"]
@@ -448,10 +448,11 @@ REFINE_AUTO_PASSES = 2
 REFINE_AUTO_NOISE = 0.03  # estimated noise-to-signal ratio from which refine="auto" refines
 
 
-def refine_passes(refine, xs, differentiation, library) -> int:
+def refine_passes(refine, xs, differentiation, library, optimizer=None) -> int:
     """The number of refinement passes ``discover(refine=...)`` runs on the records ``xs``: ``refine`` itself when
     an integer; for ``"auto"``, :data:`REFINE_AUTO_PASSES` when the differentiation is RKTV-INR, the library a
-    ``PolynomialLibrary`` and the records' estimated noise (:func:`estimate_noise` over each state's standard
+    ``PolynomialLibrary``, the optimizer not an ensemble (its inclusion probabilities should come from the data,
+    not from derivatives pulled towards a model) and the records' estimated noise (:func:`estimate_noise` over each state's standard
     deviation, the mean over states and records) is at least :data:`REFINE_AUTO_NOISE`, else 0.
 
     The noise estimate assumes a record sampled finely enough that its 4th differences are mostly noise; on a
@@ -466,9 +467,10 @@ def refine_passes(refine, xs, differentiation, library) -> int:
     """
     if refine != "auto":
         return int(refine)
-    if not (isinstance(differentiation, RKTV) and type(library) is ps.PolynomialLibrary) or min(len(xk) for xk in xs) < 9:
+    if (not (isinstance(differentiation, RKTV) and type(library) is ps.PolynomialLibrary)
+            or isinstance(optimizer, EnsembleOptimizer) or min(len(xk) for xk in xs) < 9):
         return 0  # (estimate_noise needs 9 samples)
-    ratio = float(np.mean([np.mean(estimate_noise(xk) / np.maximum(np.std(xk, axis=0), 1e-300)) for xk in xs]))
+    ratio = float(np.mean([np.mean(_noise_to_signal(np.asarray(xk, dtype=float))) for xk in xs]))
     return REFINE_AUTO_PASSES if ratio >= REFINE_AUTO_NOISE else 0
 
 
@@ -637,9 +639,7 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         optimizer = ps.STLSQ(threshold=threshold, alpha=0.0)
     elif optimizer is None:
         optimizer = (EnsembleSTLSQ(seed=seed or 0) if criterion == "ensemble" else AutoSTLSQ(criterion=criterion))
-    if refine == "auto" and isinstance(optimizer, EnsembleOptimizer):
-        refine = 0  # inclusion probabilities from the data, not from derivatives pulled towards a model
-    refine = refine_passes(refine, xs0, differentiation, library)
+    refine = refine_passes(refine, xs0, differentiation, library, optimizer)
     if bias_c is not None and "sample_weight" not in inspect.signature(optimizer.fit).parameters:
         raise InputError("bias_weighting needs an optimizer whose fit() takes sample_weight (PySINDy's do); "
                          "pass bias_weighting=None")
