@@ -66,9 +66,9 @@ def register(subparsers) -> None:
                         "docs/guide/dynamics.md)")
     p.add_argument("--refine-steps", type=positive_int, default=None,
                    help=f"Adam steps of each refinement pass (default {RKTVConfig.refine_steps})")
-    p.add_argument("--refine-support", choices=("selected", "full"), default="selected",
-                   help="terms of the model used in refinement: those the previous pass kept, or the whole "
-                        "library (default: selected)")
+    p.add_argument("--refine-support", choices=("selected", "aic", "full"), default="selected",
+                   help="terms of the model used in refinement: those the previous pass kept, those and the ones "
+                        "the AIC would keep, or the whole library (default: selected)")
     p.add_argument("--trim", type=nonneg_int, default=None,
                    help="samples left out of the regression at each end of the record, where every derivative "
                         f"estimate is one-sided (default: {TRIM_DEFAULT}, 1%% of the samples)")
