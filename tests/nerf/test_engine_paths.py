@@ -98,3 +98,32 @@ def test_joint_training_stops_on_nan_and_keeps_the_last_good_checkpoint(tiny_sce
     state = load_checkpoint(ck, kind="nerf.train_scene")
     assert state["step"] == 20
     assert all(torch.isfinite(v).all() for m in state["modules"].values() for v in m.values())
+
+
+def test_schedule_in_steps_makes_a_short_run_a_prefix_of_the_long_one(tiny_scene):
+    """With ``schedule_steps`` the LR decays, the pose warm-up and the coarse-to-fine window are laid out on the
+    protocol's length: a 6-step run is the first 6 steps of the 12-step run, and not a compressed copy."""
+    train, _ = tiny_scene
+
+    def run(steps, schedule_steps):
+        cfg = TrainConfig(steps=steps, schedule_steps=schedule_steps, rays_per_step=64, lr_field=3e-3, lr_pose=3e-3,
+                          pose_warmup=2, render=RenderConfig(n_samples=8), log_every=1, progress=False)
+        torch.manual_seed(0)
+        fld = RadianceField(FieldConfig(width=16, depth=1, n_frequencies=4, dir_frequencies=0, coarse_to_fine=(0.1, 0.9)))
+        pm = SE3Refinement(train.poses)
+        res = train_scene(train, fld, pm, cfg)
+        return res.history["loss"], pm.xi.detach().clone(), fld.encoder.band_weights()
+
+    short, xi_short, bands_short = run(6, 12)
+    long, _, bands_long = run(12, 12)
+    assert short == long[:6]
+    assert not torch.equal(xi_short, torch.zeros_like(xi_short))  # the poses moved after the warm-up
+    # the window (0.1, 0.9) on 12 steps; the last step of 6 (index 5) trains at alpha = 4 (5/12 - 0.1) / 0.8
+    def bands(alpha):
+        return torch.tensor([(1 - math.cos(math.pi * min(max(alpha - k, 0.0), 1.0))) / 2 for k in range(4)])
+
+    assert torch.allclose(bands_short, bands(4 * (5 / 12 - 0.1) / 0.8), atol=1e-6)  # 1.58 bands open
+    assert torch.equal(bands_long, torch.ones(4))
+    compressed, _, bands_c = run(6, None)  # the same window compressed into 6 steps: 3.67 bands open at the end
+    assert torch.allclose(bands_c, bands(4 * (5 / 6 - 0.1) / 0.8), atol=1e-6)
+    assert compressed[0] == short[0] and compressed != short

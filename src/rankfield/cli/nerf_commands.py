@@ -40,6 +40,10 @@ def register(sub) -> None:
                    help="BARF se(3) noise sigma for --init noisy (default: 0.08 procedural, 0.15 otherwise)")
     p.add_argument("--steps", type=positive_int, default=None,
                    help=f"optimisation steps (default: {_DEFAULT_STEPS_PROCEDURAL} procedural, {_DEFAULT_STEPS_DATA} data)")
+    p.add_argument("--schedule-steps", type=positive_int, default=None,
+                   help="length of the protocol the LR decays and coarse-to-fine windows are laid out on; a run of "
+                        "--steps below it is that protocol's prefix, e.g. --schedule-steps 200000 --steps 30000 runs "
+                        "the first 30k steps of BARF's schedule (default: --steps)")
     p.add_argument("--rays", type=positive_int, default=480, help="rays per step (default: 480)")
     p.add_argument("--samples", type=positive_int, default=24, help="samples per ray (default: 24)")
     p.add_argument("--lr-field", type=positive_float, default=3e-3,
@@ -138,7 +142,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
                     "identity": lambda: identity_poses(len(train)), "gt": lambda: train.poses.clone(),
                     "file": lambda: train.poses.clone()}[kind]()
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
-    cfg = TrainConfig(steps=args.steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
+    cfg = TrainConfig(steps=args.steps, schedule_steps=args.schedule_steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
                       lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
                       lr_pose_end=min(args.lr_pose_end or default_lr_pose_end(args.pose_model), args.lr_pose),
                       progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()

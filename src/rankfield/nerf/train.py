@@ -40,6 +40,10 @@ class TrainConfig(Config):
 
     Attributes:
         steps: optimisation steps [200k].
+        schedule_steps: length of the protocol every schedule is laid out on (LR decays, the pose warm-up's
+            end, the coarse-to-fine windows of the field and the warp); ``None``: ``steps``. With
+            ``schedule_steps=200_000`` (BARF's), ``steps=30_000`` runs the first 30k steps of BARF's protocol
+            -- a prefix of the full run, not a compressed copy of it. Steps past it hold the final values.
         rays_per_step: rays per step [1024 Blender, 2048 LLFF].
         frames_per_step: frames the rays are drawn from each step (``None``: all frames).
         lr_field, lr_field_end: field Adam LR, decayed exponentially [5e-4 -> 1e-4].
@@ -54,6 +58,7 @@ class TrainConfig(Config):
     """
 
     steps: int = 1500
+    schedule_steps: int | None = None
     rays_per_step: int = 1024
     frames_per_step: int | None = None
     lr_field: float = 1e-3
@@ -71,6 +76,8 @@ class TrainConfig(Config):
         super().validate()
         if self.steps < 1 or self.rays_per_step < 1 or self.log_every < 1:
             raise InputError("steps, rays_per_step and log_every must be >= 1")
+        if self.schedule_steps is not None and self.schedule_steps < 1:
+            raise InputError(f"schedule_steps must be >= 1, got {self.schedule_steps}")
         if self.frames_per_step is not None and self.frames_per_step < 1:
             raise InputError(f"frames_per_step must be >= 1, got {self.frames_per_step}")
         if self.pose_warmup < 0 or self.checkpoint_every < 0:
@@ -119,7 +126,7 @@ def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, 
         raise InputError(f"pose model has {pose_model.n_frames} frames but the scene has {N} images")
     ck = load_checkpoint(resume, kind=CHECKPOINT_KIND, map_location=device) if resume is not None else None
     # a resumed run keeps the schedule length of the run it continues (more steps hold the final LRs)
-    T = int(ck["extra"].get("schedule_steps", ck["steps"])) if ck is not None else cfg.steps
+    T = int(ck["extra"].get("schedule_steps", ck["steps"])) if ck is not None else (cfg.schedule_steps or cfg.steps)
     opt_f = torch.optim.Adam(field.parameters(), lr=cfg.lr_field)
     optims = {"field": Optim.scheduled(opt_f, "exponential", T, cfg.lr_field_end / cfg.lr_field)}
     lr_pose_end = cfg.lr_pose_end if cfg.lr_pose_end is not None else min(pose_model.default_lr_pose_end, cfg.lr_pose)
