@@ -78,3 +78,42 @@ def test_hash_grid_field_follows_the_coarse_to_fine_window():
     f.set_progress(1.0)
     assert torch.all(f.encode(x)[:, 3:].abs().sum(0) > 0)
     assert f.encoder.interpolation == "smoothstep"
+
+
+def test_opaque_far_samples_disparity_to_zero_and_hides_the_background():
+    """BARF's forward-facing model: disparity 1/near -> 0 and a last interval of 1e10. A thin constant medium
+    then composites to its own colour whatever the background; without it, Beer-Lambert over [near, far]."""
+    from rankfield.errors import InputError
+
+    class Fog(torch.nn.Module):
+        def forward(self, x, d=None):
+            return torch.full(x.shape[:-1], 0.05), torch.tensor([0.2, 0.4, 0.6]).expand(*x.shape[:-1], 3)
+
+    o, d = torch.zeros(4, 3), torch.tensor([[0.0, 0.0, -1.0]]).expand(4, 3)
+    cfg = RenderConfig(n_samples=16, inverse_depth=True, white_background=True, stratified=True)
+    t = sample_depths(4, 1.0, math.inf, 16, stratified=True, inverse_depth=True, generator=torch.Generator().manual_seed(0))
+    disp = 1 / t
+    assert bool(torch.isfinite(t).all() and (t[:, 1:] > t[:, :-1]).all())
+    assert bool((disp <= 1.0).all() and (disp[:, -1] < 1 / 16).all())  # the last bin reaches disparity 0
+    far = render_rays(Fog(), o, d, RenderConfig(**{**cfg.to_dict(), "opaque_far": True}), 1.0, 5.0, train=True)
+    assert torch.allclose(far["opacity"], torch.ones(4)) and torch.allclose(far["rgb"], torch.tensor([0.2, 0.4, 0.6]).expand(4, 3))
+    near = render_rays(Fog(), o, d, cfg, 1.0, 5.0)
+    expected = 1 - math.exp(-0.05 * 4.0 * 16 / 15)  # the last interval repeats the previous one: about
+    assert near["opacity"][0].item() == pytest.approx(expected, rel=0.1)
+    with pytest.raises(InputError, match="inverse_depth"):
+        RenderConfig(opaque_far=True).validate()
+
+
+def test_view_direction_bands_follow_the_window_when_annealed():
+    from rankfield.nerf import FieldConfig, RadianceField
+
+    f = RadianceField(FieldConfig(width=16, depth=1, n_frequencies=8, dir_frequencies=4, coarse_to_fine=(0.1, 0.5),
+                                  anneal_directions=True))
+    f.set_progress(0.0)
+    assert torch.equal(f.dir_encoder.band_weights(), torch.zeros(4))
+    f.set_progress(0.3)  # alpha = 4 (0.3 - 0.1) / 0.4 = 2 of 4 direction bands, 4 of 8 position bands
+    assert torch.allclose(f.dir_encoder.band_weights(), torch.tensor([1.0, 1.0, 0.0, 0.0]))
+    assert torch.allclose(f.encoder.band_weights(), torch.tensor([1.0] * 4 + [0.0] * 4))
+    plain = RadianceField(FieldConfig(width=16, depth=1, dir_frequencies=4, coarse_to_fine=(0.1, 0.5)))
+    plain.set_progress(0.0)
+    assert torch.equal(plain.dir_encoder.band_weights(), torch.ones(4))

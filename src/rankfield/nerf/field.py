@@ -33,6 +33,9 @@ class FieldConfig(Config):
         n_frequencies: PE frequencies of positions (BARF: 10).
         dir_frequencies: PE frequencies of view directions (0 disables view dependence).
         coarse_to_fine: BARF window ``(start, end)`` as fractions of training, or ``None`` (all bands on).
+        anneal_directions: open the view-direction bands with the same window (BARF's code anneals every
+            positional encoding, the view direction's included), so early on the colour depends on the
+            direction only linearly and cannot explain a misregistered pose as view-dependent colour.
         activation: hidden activation, ``"relu"`` or ``"gauss"`` (GARF).
         gauss_sigma: GARF's ``sigma`` of ``exp(-z^2 / (2 sigma^2))`` (default 0.1).
         width, depth: hidden units and number of hidden layers of the density trunk (BARF: 256, 8).
@@ -48,6 +51,7 @@ class FieldConfig(Config):
     n_frequencies: int = 8
     dir_frequencies: int = 4
     coarse_to_fine: tuple[float, float] | None = (0.1, 0.5)
+    anneal_directions: bool = False
     activation: Literal["relu", "gauss"] = "relu"
     gauss_sigma: float = 0.1
     width: int = 128
@@ -86,7 +90,8 @@ class RadianceField(nn.Module):
         else:
             self.encoder = None
             in_dim = 3
-        self.dir_encoder = (PositionalEncoding(3, cfg.dir_frequencies, include_input=True)
+        self.dir_encoder = (PositionalEncoding(3, cfg.dir_frequencies, include_input=True,
+                                               coarse_to_fine=cfg.coarse_to_fine if cfg.anneal_directions else None)
                             if cfg.dir_frequencies > 0 else None)
         dir_dim = self.dir_encoder.out_dim if self.dir_encoder is not None else 0
         act = (lambda: nn.ReLU()) if cfg.activation == "relu" else (lambda: Gauss(1.0 / (2 ** 0.5 * cfg.gauss_sigma)))
@@ -109,6 +114,8 @@ class RadianceField(nn.Module):
         """Fraction of training done, in ``[0, 1]`` (coarse-to-fine PE bands or hash-grid levels)."""
         if self.encoder is not None:
             self.encoder.set_progress(progress)
+        if self.dir_encoder is not None:
+            self.dir_encoder.set_progress(progress)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         x = x / self.config.bound

@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -34,6 +35,9 @@ class RenderConfig(Config):
         stratified: jitter samples within their bins during training (evaluation is always deterministic).
         inverse_depth: sample uniformly in ``1/t`` (forward-facing scenes).
         white_background: composite remaining transmittance on white (True) or black (False).
+        opaque_far: with ``inverse_depth``, sample disparity from ``1/near`` down to 0 (depth to infinity,
+            ``far`` is ignored) and give the last sample an interval of ``1e10``: an opaque backdrop at
+            infinity instead of the background colour (BARF's LLFF model).
         chunk: rays per forward pass in :func:`render_image`.
     """
 
@@ -41,10 +45,13 @@ class RenderConfig(Config):
     stratified: bool = True
     inverse_depth: bool = False
     white_background: bool = True
+    opaque_far: bool = False
     chunk: int = 4096
 
     def validate(self) -> "RenderConfig":
         super().validate()
+        if self.opaque_far and not self.inverse_depth:
+            raise InputError("opaque_far samples disparity down to 0: it needs inverse_depth=True")
         if self.n_samples < 2 or self.chunk < 1:
             raise InputError(f"n_samples must be >= 2 and chunk >= 1, got {self.n_samples}, {self.chunk}")
         return self
@@ -53,7 +60,7 @@ class RenderConfig(Config):
 def sample_depths(n_rays: int, near: float, far: float, n_samples: int, stratified: bool = True,
                   inverse_depth: bool = False, device=None, generator: torch.Generator | None = None) -> torch.Tensor:
     """``(n_rays, n_samples)`` increasing depths in ``[near, far]``; one sample per equal bin (jittered when
-    ``stratified``), bins uniform in depth or in inverse depth."""
+    ``stratified``), bins uniform in depth or in inverse depth (``far=math.inf``: disparity down to 0)."""
     edges = torch.linspace(0, 1, n_samples + 1, device=device)
     if stratified:
         u = torch.rand(n_rays, n_samples, generator=generator).to(device)  # CPU generator: same draws everywhere
@@ -61,23 +68,25 @@ def sample_depths(n_rays: int, near: float, far: float, n_samples: int, stratifi
         u = torch.full((n_rays, n_samples), 0.5, device=device)
     s = edges[:-1] + (edges[1:] - edges[:-1]) * u
     if inverse_depth:
-        return 1.0 / (1.0 / near * (1 - s) + 1.0 / far * s)
+        return 1.0 / (1.0 / near * (1 - s) + 1.0 / far * s).clamp(min=1e-6 / near)  # s -> 1 with far = inf
     return near + (far - near) * s
 
 
 def volume_render(sigma: torch.Tensor, rgb: torch.Tensor, t: torch.Tensor, dirs: torch.Tensor,
-                  white_background: bool = True) -> dict:
+                  white_background: bool = True, opaque_last: bool = False) -> dict:
     """Alpha-composite samples.
 
     Args:
         sigma: ``(R, S)`` densities; rgb: ``(R, S, 3)``; t: ``(R, S)`` depths; dirs: ``(R, 3)`` ray directions.
+        opaque_last: the last sample's interval is ``1e10`` (NeRF's): any density there makes it opaque.
     Returns:
         dict of ``rgb (R, 3)``, ``depth (R,)``, ``opacity (R,)``, ``weights (R, S)``.
     """
     # the last sample's interval repeats the previous one (not NeRF's 1e10), so empty space really shows the
     # background colour instead of the colour of the farthest sample
     dt = t[:, 1:] - t[:, :-1]
-    delta = torch.cat([dt, dt[:, -1:]], -1) * dirs.norm(dim=-1, keepdim=True)
+    last = torch.full_like(dt[:, -1:], 1e10) if opaque_last else dt[:, -1:]
+    delta = torch.cat([dt, last], -1) * dirs.norm(dim=-1, keepdim=True)
     alpha = 1 - torch.exp(-sigma * delta)
     trans = torch.cumprod(torch.cat([torch.ones_like(alpha[:, :1]), 1 - alpha[:, :-1] + 1e-10], -1), -1)
     weights = alpha * trans
@@ -93,11 +102,12 @@ def render_rays(field, origins: torch.Tensor, dirs: torch.Tensor, config: Render
                 train: bool = False, generator: torch.Generator | None = None) -> dict:
     """Sample, query ``field`` and composite ``(R, 3)`` rays; see :func:`volume_render` for the outputs."""
     R = origins.shape[0]
-    t = sample_depths(R, near, far, config.n_samples, stratified=train and config.stratified,
-                      inverse_depth=config.inverse_depth, device=origins.device, generator=generator)
+    t = sample_depths(R, near, math.inf if config.opaque_far else far, config.n_samples,
+                      stratified=train and config.stratified, inverse_depth=config.inverse_depth,
+                      device=origins.device, generator=generator)
     pts = origins[:, None, :] + t[..., None] * dirs[:, None, :]
     sigma, rgb = field(pts, dirs[:, None, :].expand_as(pts))
-    return volume_render(sigma, rgb, t, dirs, config.white_background)
+    return volume_render(sigma, rgb, t, dirs, config.white_background, opaque_last=config.opaque_far)
 
 
 @torch.no_grad()
