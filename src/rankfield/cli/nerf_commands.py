@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rankfield._io import atomic_write, check_memory
 from rankfield.cli._common import (add_common_options, add_log_option, cli_record, load_run_checkpoint, log_callbacks,
-                                   nonneg_int, positive_float, positive_int, require_pictures)
+                                   nonneg_float, nonneg_int, positive_float, positive_int, require_pictures)
 from rankfield.errors import InputError
 from rankfield.nerf.poses import POSE_MODELS, default_lr_pose_end
 
@@ -44,12 +44,18 @@ def register(sub) -> None:
                    help="length of the protocol the LR decays and coarse-to-fine windows are laid out on; a run of "
                         "--steps below it is that protocol's prefix, e.g. --schedule-steps 200000 --steps 30000 runs "
                         "the first 30k steps of BARF's schedule (default: --steps)")
+    p.add_argument("--pose-warmup", type=nonneg_int, default=None,
+                   help="steps before the poses start moving (default: 500 for --init file, where the field "
+                        "should take shape before it judges good poses; 0 otherwise)")
+    p.add_argument("--pose-prior", type=nonneg_float, default=None,
+                   help="weight of a prior that holds each camera near its initial pose, ~ weight x (angle^2 + "
+                        "shift^2) (default: 1 for --init file, which keeps given poses from drifting; 0 otherwise)")
     p.add_argument("--rays", type=positive_int, default=480, help="rays per step (default: 480)")
     p.add_argument("--samples", type=positive_int, default=24, help="samples per ray (default: 24)")
     p.add_argument("--lr-field", type=positive_float, default=3e-3,
                    help="field Adam learning rate, decayed to 1e-4 (default: 3e-3)")
-    p.add_argument("--lr-pose", type=positive_float, default=3e-3,
-                   help="pose-model Adam learning rate at the start (default: 3e-3)")
+    p.add_argument("--lr-pose", type=positive_float, default=None,
+                   help="pose-model Adam learning rate at the start (default: 3e-4 for --init file, 3e-3 otherwise)")
     p.add_argument("--lr-pose-end", type=positive_float, default=None,
                    help="pose-model learning rate at the end, exponential decay (default: 1e-4 for se3, 1e-3 for the "
                         "warp, which still moves at the end; measured in benchmarks/dev/README.md)")
@@ -120,7 +126,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     from rankfield.nerf.pipeline import default_configs, fit_pose_nerf
     from rankfield.nerf.plotting import plot_cameras, save_turntable, save_view_grid, turntable_poses
     from rankfield.nerf.render import RenderConfig
-    from rankfield.nerf.train import CHECKPOINT_KIND, TrainConfig
+    from rankfield.nerf.train import CHECKPOINT_KIND, GIVEN_POSES, TrainConfig
 
     device = resolve_device(args.device)
     if device.type == "cpu":
@@ -142,8 +148,13 @@ def run_fit_scene(args: argparse.Namespace) -> int:
                     "identity": lambda: identity_poses(len(train)), "gt": lambda: train.poses.clone(),
                     "file": lambda: train.poses.clone()}[kind]()
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
-    cfg = TrainConfig(steps=args.steps, schedule_steps=args.schedule_steps, rays_per_step=args.rays, render=RenderConfig(n_samples=args.samples),
-                      lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
+    given = GIVEN_POSES if kind in ("file", "gt") else {name: getattr(TrainConfig, name) for name in GIVEN_POSES}
+    for name, value in given.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    cfg = TrainConfig(steps=args.steps, schedule_steps=args.schedule_steps, rays_per_step=args.rays,
+                      render=RenderConfig(n_samples=args.samples), pose_warmup=args.pose_warmup,
+                      pose_prior=args.pose_prior, lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
                       lr_pose_end=min(args.lr_pose_end or default_lr_pose_end(args.pose_model), args.lr_pose),
                       progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()
     args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}

@@ -31,7 +31,7 @@ from rankfield.errors import InputError
 from rankfield.nerf.camera import pixel_points
 from rankfield.nerf.render import RenderConfig, render_rays
 
-__all__ = ["TrainConfig", "TrainResult", "train_scene"]
+__all__ = ["TrainConfig", "TrainResult", "train_scene", "pose_deviation", "GIVEN_POSES"]
 
 
 @dataclass
@@ -50,6 +50,10 @@ class TrainConfig(Config):
         lr_pose, lr_pose_end: pose-model Adam LR [1e-3 -> 1e-5]; ``lr_pose_end=None`` takes the pose
             model's ``default_lr_pose_end`` (se3 1e-4, warp 1e-3), at most ``lr_pose``.
         pose_warmup: steps before the poses start moving (the field first settles).
+        pose_prior: weight ``lambda`` of a Gaussian prior that holds each camera near its initial pose:
+            ``lambda * mean_i (||R_i - R0_i||_F^2 / 2 + ||c_i - c0_i||^2)`` over the step's frames (``~ lambda
+            (theta^2 + d^2)``: rotation angle in radians, centre shift in scene units), for any pose model. For
+            poses that are already good (``rankfield fit-scene DATA``, ``--init file``); 0 (default): off.
         render: sampling/compositing settings.
         log_every: steps per history entry (one host sync and NaN check each).
         checkpoint_every: steps between checkpoints (0: only at the end).
@@ -66,6 +70,7 @@ class TrainConfig(Config):
     lr_pose: float = 3e-3
     lr_pose_end: float | None = None
     pose_warmup: int = 0
+    pose_prior: float = 0.0
     render: RenderConfig = dc_field(default_factory=RenderConfig)
     log_every: int = 10
     checkpoint_every: int = 0
@@ -80,8 +85,8 @@ class TrainConfig(Config):
             raise InputError(f"schedule_steps must be >= 1, got {self.schedule_steps}")
         if self.frames_per_step is not None and self.frames_per_step < 1:
             raise InputError(f"frames_per_step must be >= 1, got {self.frames_per_step}")
-        if self.pose_warmup < 0 or self.checkpoint_every < 0:
-            raise InputError("pose_warmup and checkpoint_every must be >= 0")
+        if self.pose_warmup < 0 or self.checkpoint_every < 0 or not self.pose_prior >= 0:
+            raise InputError("pose_warmup, pose_prior and checkpoint_every must be >= 0")
         for name in ("lr_field", "lr_field_end", "lr_pose", "lr_pose_end"):
             if name == "lr_pose_end" and self.lr_pose_end is None:
                 continue
@@ -89,6 +94,12 @@ class TrainConfig(Config):
                 raise InputError(f"{name} must be a finite number > 0, got {getattr(self, name)}")
         check_seed(self.seed)
         return self
+
+
+#: TrainConfig fields for refining poses that are already good (``rankfield fit-scene DATA``, ``--init file``):
+#: the poses wait 500 steps for the field to take shape, then move with a 10x smaller LR than registration's,
+#: under a unit prior towards the given ones (evidence: ``docs/guide/nerf.md``, "Poses you already have").
+GIVEN_POSES = {"pose_warmup": 500, "pose_prior": 1.0, "lr_pose": 3e-4}
 
 
 @dataclass
@@ -103,6 +114,22 @@ class TrainResult:
 
 
 CHECKPOINT_KIND = "nerf.train_scene"
+
+
+def pose_deviation(c2w: torch.Tensor, c2w_ref: torch.Tensor) -> torch.Tensor:
+    """Per-frame squared deviation ``||R - R_ref||_F^2 / 2 + ||c - c_ref||^2`` of camera-to-world poses
+    ``(B, 3, 4)``: ``2 (1 - cos theta) + d^2 ~ theta^2 + d^2`` (smooth at zero, unlike the angle itself).
+
+    Examples:
+        >>> import math
+        >>> from rankfield.nerf.geometry import so3_exp
+        >>> ref = torch.eye(4)[:3][None]
+        >>> turned = torch.cat([so3_exp(torch.tensor([[0.0, 0.0, 0.1]])), torch.zeros(1, 3, 1)], -1)
+        >>> round(pose_deviation(turned, ref).item(), 6) == round(2 * (1 - math.cos(0.1)), 6)
+        True
+    """
+    rot = ((c2w[..., :3, :3] - c2w_ref[..., :3, :3]) ** 2).sum((-1, -2)) / 2
+    return rot + ((c2w[..., :3, 3] - c2w_ref[..., :3, 3]) ** 2).sum(-1)
 
 
 def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, checkpoint_path=None,
@@ -156,6 +183,8 @@ def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, 
         pts = pixel_points(cam, torch.stack([v, u], -1))
         target = images[idx[:, None], v, u]
         o, d, reg = pose_model.rays_and_regularization(idx, pts)
+        if cfg.pose_prior > 0:
+            reg = reg + cfg.pose_prior * pose_deviation(pose_model.poses_of(idx), pose_model.init_c2w[idx]).mean()
         o, d, target = o.reshape(-1, 3)[share], d.reshape(-1, 3)[share], target.reshape(-1, 3)[share]
         out = render_rays(field, o, d, cfg.render, scene.near, scene.far, train=True, generator=jitter)
         mse = ((out["rgb"] - target) ** 2).mean() * weight
