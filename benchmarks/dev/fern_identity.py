@@ -65,6 +65,10 @@ def main():
                     help="Adam's eps of the se(3) pose parameters (default torch's 1e-8): a large eps makes small, "
                          "noisy pose gradients take small steps (dev only: patches torch.optim.Adam here)")
     ap.add_argument("--grad-probe", action="store_true", help="print the RMS of the pose gradient at each probe")
+    ap.add_argument("--anneal-dirs", action="store_true", help="FieldConfig.anneal_directions (BARF)")
+    ap.add_argument("--opaque-far", action="store_true", help="RenderConfig.opaque_far (BARF)")
+    ap.add_argument("--schedule-steps", type=int, default=None, help="TrainConfig.schedule_steps (BARF: 200000)")
+    ap.add_argument("--pose-prior", type=float, default=0.0)
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     if a.pose_eps is not None:
@@ -99,10 +103,14 @@ def main():
         fcfg = replace(fcfg, coarse_to_fine=tuple(a.field_c2f))
     if a.no_c2f:
         fcfg = replace(fcfg, coarse_to_fine=None)
+    if a.anneal_dirs:
+        fcfg = replace(fcfg, anneal_directions=True)
     def make_cfg(steps):
         return TrainConfig(steps=steps, rays_per_step=a.rays, frames_per_step=a.frames, lr_field=a.lr_field,
                            lr_field_end=a.lr_field_end, lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end,
-                           pose_warmup=a.warmup, render=RenderConfig(n_samples=a.samples), progress=False,
+                           pose_warmup=a.warmup, render=RenderConfig(n_samples=a.samples, opaque_far=a.opaque_far,
+                                                                     inverse_depth=True),
+                           schedule_steps=a.schedule_steps, pose_prior=a.pose_prior, progress=False,
                            log_every=50, seed=a.seed)
     deadline = None
     if a.minutes:

@@ -58,7 +58,7 @@ def register(sub) -> None:
                    help="pose-model Adam learning rate at the start (default: 3e-4 for --init file, 3e-3 otherwise)")
     p.add_argument("--lr-pose-end", type=positive_float, default=None,
                    help="pose-model learning rate at the end, exponential decay (default: 1e-4 for se3, 1e-3 for the "
-                        "warp, which still moves at the end; measured in benchmarks/dev/README.md)")
+                        "warp)")
     p.add_argument("--size", type=positive_int, default=32, help="procedural scene image size (default: 32)")
     p.add_argument("--views", type=positive_int, default=24, help="procedural scene training views (default: 24)")
     p.add_argument("--downscale", type=_downscale, default=1.0,
@@ -73,8 +73,7 @@ def register(sub) -> None:
                         "(default: 100; 0 turns it off)")
     p.add_argument("--large", action="store_true", help="bigger field/warp (BARF-like widths); slower")
     p.add_argument("--threads", type=positive_int, default=None,
-                   help="CPU threads for torch (default: torch's, one per core, at most 4; on a 2-core machine 2 threads "
-                        "train 1.5x faster than 1, while many threads on small per-step batches add overhead)")
+                   help="CPU threads for torch (default: one per core, at most 4)")
     p.add_argument("--resume", default=None, help="continue from a checkpoint written by an earlier fit-scene run")
     add_log_option(p)
     add_common_options(p, "outputs/fit-scene")
@@ -214,6 +213,8 @@ def run_fit_scene(args: argparse.Namespace) -> int:
               + ("" if m["alignment"] == "sim3" else " (aligned by translation only: the estimated centres coincide)"))
     if "test_psnr" in m:
         print(f"test views: PSNR {m['test_psnr']:.2f} dB, SSIM {m['test_ssim']:.3f}")
-    print(f"train PSNR (last 100 steps) {m['train_psnr_last100']:.2f} dB; {m['total_seconds']:.1f} s")
+    print(f"train PSNR (last 100 steps) {m['train_psnr_last100']:.2f} dB; training {m['train_seconds']:.1f} s, "
+          f"evaluation and pictures {m['total_seconds'] - m['train_seconds']:.1f} s"
+          + (f" (test views refined for {args.test_time_refine} steps each)" if m.get("test_time_refine") else ""))
     print(f"outputs written to {out}/: " + ", ".join(Path(w).name for w in written))
     return 0
