@@ -163,6 +163,7 @@ def estimate_noise(x) -> np.ndarray:
 
     Examples:
         >>> import numpy as np
+        >>> from rankfield.dynamics import estimate_noise
         >>> t = np.linspace(0, 10, 1000)
         >>> x = np.sin(t)[:, None] + 0.05 * np.random.default_rng(0).standard_normal((1000, 1))
         >>> float(estimate_noise(x)[0].round(2))
@@ -195,7 +196,7 @@ def bandwidth_settings(x) -> dict:
     Lorenz's ``cycles_99`` (35); see :class:`RKTVConfig` for the measurements.
 
     Examples:
-        >>> from rankfield.dynamics import add_noise, get_system
+        >>> from rankfield.dynamics import add_noise, bandwidth_settings, get_system
         >>> t, x = get_system("rossler").simulate()
         >>> s = bandwidth_settings(add_noise(x, 0.01, seed=0))
         >>> round(s["omega0"], 1), s["weight_tv"]
@@ -373,6 +374,8 @@ class RKTVDenoiser:
     one setting: the mean noise ratio and the largest bandwidth).
 
     Examples:
+        >>> import numpy as np
+        >>> from rankfield.dynamics import RKTVConfig, RKTVDenoiser
         >>> den = RKTVDenoiser(RKTVConfig(steps=200, progress=False))
         >>> den = den.fit(np.sin(np.linspace(0, 6, 200))[:, None], t=6 / 199)
         >>> den.derivative([0.0, 1.0]).shape
@@ -502,6 +505,7 @@ class RKTVDenoiser:
 
         Examples:
             >>> import numpy as np
+            >>> from rankfield.dynamics import RKTVConfig, RKTVDenoiser
             >>> t = np.linspace(0, 6, 200)
             >>> x = np.exp(-0.5 * t)[:, None] + 0.01 * np.random.default_rng(0).standard_normal((200, 1))
             >>> den = RKTVDenoiser(RKTVConfig(steps=300, refine_steps=200, progress=False)).fit(x, t)
@@ -560,6 +564,8 @@ def denoise(x, t, config: RKTVConfig | None = None, **overrides):
     """Fit RKTV-INR to one trajectory and return ``(x_smooth, x_dot)`` at the sample times.
 
     Examples:
+        >>> import numpy as np
+        >>> from rankfield.dynamics import denoise
         >>> xs, dxs = denoise(np.sin(np.linspace(0, 6, 100))[:, None], 6 / 99, steps=100, progress=False)
     """
     den = RKTVDenoiser(config, **overrides).fit(x, t)

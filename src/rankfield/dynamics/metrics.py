@@ -2,6 +2,7 @@
 
 Examples:
     >>> import numpy as np
+    >>> from rankfield.dynamics.metrics import coefficient_error, support_recovered, wrong_terms
     >>> xi_true = np.array([[0.0, -10.0, 10.0]]); xi = np.array([[0.1, -9.0, 10.0]])
     >>> round(coefficient_error(xi, xi_true), 3), support_recovered(xi, xi_true), wrong_terms(xi, xi_true)
     (0.071, False, 1)

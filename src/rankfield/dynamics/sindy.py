@@ -49,6 +49,8 @@ class RKTV(BaseDifferentiation):
     :func:`~rankfield.dynamics.validate_model` (simulation against the data) instead.
 
     Examples:
+        >>> import numpy as np
+        >>> from rankfield.dynamics import RKTV
         >>> diff = RKTV(steps=200)
         >>> x = np.sin(np.linspace(0, 6, 100))[:, None]
         >>> x_dot = diff(x, t=6 / 99)
@@ -187,6 +189,7 @@ class AutoSTLSQ(BaseOptimizer):
     its smallest coefficient), every candidate's ``(n_terms, score)`` in ``scores_``.
 
     Examples:
+        >>> from rankfield.dynamics import AutoSTLSQ
         >>> opt = AutoSTLSQ(criterion="bic")
     """
 
@@ -213,6 +216,8 @@ class AutoSTLSQ(BaseOptimizer):
         ``bic``: ``log n_eff``), without refitting.
 
         Examples:
+            >>> import numpy as np
+            >>> from rankfield.dynamics import AutoSTLSQ
             >>> rng = np.random.default_rng(0)
             >>> G = rng.normal(size=(200, 4))
             >>> opt = AutoSTLSQ().fit(G, G @ np.array([1.0, 0.0, -2.0, 0.0]) + 0.5 * rng.normal(size=200))
@@ -287,6 +292,7 @@ class EnsembleSTLSQ(EnsembleOptimizer):
 
     Examples:
         >>> import numpy as np
+        >>> from rankfield.dynamics import EnsembleSTLSQ
         >>> G = np.random.default_rng(0).normal(size=(300, 5))
         >>> y = G @ np.array([0.0, 1.5, 0.0, -0.8, 0.0]) + 0.01 * np.random.default_rng(1).normal(size=300)
         >>> opt = EnsembleSTLSQ(n_models=20, seed=0).fit(G, y)
@@ -390,6 +396,7 @@ class MSTLS(BaseOptimizer):
 
     Examples:
         >>> import numpy as np
+        >>> from rankfield.dynamics import MSTLS
         >>> G = np.random.default_rng(0).normal(size=(200, 6))
         >>> w = np.array([0.0, 2.0, 0.0, -0.5, 0.0, 0.0])
         >>> opt = MSTLS().fit(G, G @ w + 1e-3 * np.random.default_rng(1).normal(size=200))
@@ -564,6 +571,8 @@ def bias_weights(x_dot, t, c: float = BIAS_WEIGHTING_C) -> np.ndarray:
         ``(n,)`` row scales in ``(0, 1]``: residual ``n`` of the regression is multiplied by the ``n``-th.
 
     Examples:
+        >>> import numpy as np
+        >>> from rankfield.dynamics import bias_weights
         >>> t = np.linspace(0, 1, 201)
         >>> x_dot = np.stack([np.cos(t), np.exp(-((t - 0.5) / 0.02) ** 2)], axis=1)  # a sharp bump at t = 0.5
         >>> w = bias_weights(x_dot, t, c=1.0)
@@ -663,7 +672,7 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
     Examples:
         Lotka-Volterra (true: dx/dt = x - 0.5 x y, dy/dt = -y + 0.5 x y) at 2% noise, 500 denoising steps:
 
-        >>> from rankfield.dynamics import discover, get_system, add_noise
+        >>> from rankfield.dynamics import RKTVConfig, discover, get_system, add_noise
         >>> t, x = get_system("lotka_volterra").simulate()
         >>> res = discover(add_noise(x, 0.02, seed=0), t, config=RKTVConfig(steps=500, progress=False))
         >>> print("\\n".join(res.format_equations(precision=2)))

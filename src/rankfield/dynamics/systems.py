@@ -188,6 +188,8 @@ def add_noise(x: np.ndarray, level: float, seed: int = 0, scale: np.ndarray | No
     """Add Gaussian noise with ``sigma_j = level * std(x_j)`` (or ``level * scale_j``); seeded.
 
     Examples:
+        >>> import numpy as np
+        >>> from rankfield.dynamics import add_noise
         >>> y = add_noise(np.ones((5, 2)) * [[1.0], [2.0], [3.0], [4.0], [5.0]], 0.1, seed=1)
     """
     if level < 0:

@@ -95,6 +95,7 @@ def make_activation(name: str, omega0: float = 30.0, gauss_scale: float = 10.0, 
     """Activation module by name (one of ``ACTIVATIONS.names()``).
 
     Examples:
+        >>> from rankfield.inr import make_activation
         >>> make_activation("sine", omega0=20.0)
         Sine(omega0=20.0)
     """

@@ -64,6 +64,7 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
 
     Examples:
         >>> import tempfile, numpy as np
+        >>> from rankfield.inr import load_image
         >>> path = tempfile.mkdtemp() + "/ramp.npy"
         >>> np.save(path, np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4))
         >>> load_image(path, size=8).shape
@@ -137,6 +138,7 @@ def grid_coordinates(*shape: int, device=None) -> torch.Tensor:
     """Sample-centre coordinates in ``[-1, 1]`` of a regular grid: shape ``(*shape, len(shape))``.
 
     Examples:
+        >>> from rankfield.inr import grid_coordinates
         >>> grid_coordinates(2, 2)[0, 0]
         tensor([-0.5000, -0.5000])
     """

@@ -34,6 +34,8 @@ def stable_rank(a: torch.Tensor) -> float:
     """Stable rank ``||A||_F^2 / ||A||_2^2``: a rank that small singular values barely move.
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import stable_rank
         >>> stable_rank(torch.diag(torch.tensor([2.0, 1.0, 0.0])))
         1.25
     """
@@ -47,6 +49,8 @@ def effective_rank(a: torch.Tensor) -> float:
     Equals ``k`` for ``k`` equal singular values; between 1 and the numerical rank otherwise.
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import effective_rank
         >>> round(effective_rank(torch.eye(5)), 6)
         5.0
     """
@@ -62,6 +66,8 @@ def numerical_rank(a: torch.Tensor, rtol: float = DEFAULT_RTOL) -> int:
     """Number of singular values above ``rtol`` times the largest (default ``1e-4``).
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import numerical_rank
         >>> numerical_rank(torch.diag(torch.tensor([1.0, 1e-3, 1e-6])))
         2
     """
@@ -73,6 +79,8 @@ def condition_number(a: torch.Tensor) -> float:
     """``s_max / s_min`` of the singular values (``inf`` for a singular matrix).
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import condition_number
         >>> condition_number(torch.diag(torch.tensor([4.0, 2.0])))
         2.0
     """

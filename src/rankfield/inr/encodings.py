@@ -54,6 +54,8 @@ class PositionalEncoding(nn.Module):
     (default) all bands have weight 1.
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import PositionalEncoding
         >>> enc = PositionalEncoding(2, n_frequencies=6, coarse_to_fine=(0.1, 0.5))
         >>> enc.set_progress(0.0); enc.band_weights()[0].item()
         0.0
@@ -98,6 +100,8 @@ class FourierFeatures(nn.Module):
     from ``seed`` (Tancik et al. 2020).
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import FourierFeatures
         >>> ff = FourierFeatures(2, n_features=128, sigma=10.0)
         >>> ff(torch.rand(4, 2)).shape
         torch.Size([4, 256])
@@ -154,6 +158,8 @@ class HashGridEncoding(nn.Module):
     (Instant-NGP's and tiny-cuda-nn's ``Smoothstep`` option).
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import HashGridEncoding
         >>> enc = HashGridEncoding(2, n_levels=8, log2_hashmap_size=14)
         >>> enc(torch.rand(10, 2) * 2 - 1).shape
         torch.Size([10, 16])
@@ -270,6 +276,7 @@ def make_encoding(name: str | None, in_dim: int, **kwargs) -> nn.Module | None:
     """Build an encoding by name: ``None``/``"none"`` or one of ``ENCODINGS.names()``.
 
     Examples:
+        >>> from rankfield.inr import make_encoding
         >>> make_encoding("positional", 2, n_frequencies=4).out_dim
         18
     """

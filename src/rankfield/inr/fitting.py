@@ -62,6 +62,7 @@ class FitConfig(Config):
         seed: seed of mini-batch sampling.
 
     Examples:
+        >>> from rankfield.inr import FitConfig
         >>> FitConfig(steps=500, lr=5e-4).validate().lr_end_value()
         5e-05
     """
@@ -155,7 +156,7 @@ def load_model(path: str | Path, device="cpu") -> tuple[CoordinateMLP, dict]:
 
     Examples:
         >>> import tempfile, torch
-        >>> from rankfield.inr import CoordinateMLP, FitConfig, fit
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, fit, load_model
         >>> path = tempfile.mkdtemp() + "/ck.pt"
         >>> x = torch.linspace(-1, 1, 16)[:, None]
         >>> _ = fit(CoordinateMLP(in_features=1, out_features=1, width=8), x, x,
@@ -183,7 +184,8 @@ def predict(model: nn.Module, coords: torch.Tensor, chunk: int = 65536, amp: boo
     ``amp=True`` evaluates under bf16 autocast on CUDA (faster, less exact); the default is full precision.
 
     Examples:
-        >>> from rankfield.inr import CoordinateMLP
+        >>> import torch
+        >>> from rankfield.inr import CoordinateMLP, predict
         >>> predict(CoordinateMLP(in_features=2, out_features=1, width=8), torch.zeros(4, 5, 2), chunk=7).shape
         torch.Size([4, 5, 1])
     """
@@ -252,7 +254,7 @@ def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: F
     good one. Ctrl-C raises ``TrainingInterrupted`` after checkpointing the last finished step.
 
     Examples:
-        >>> from rankfield.inr import CoordinateMLP, chirp
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, chirp, fit
         >>> t, y = chirp(256)
         >>> res = fit(CoordinateMLP(in_features=1, out_features=1, activation="sine", width=64), t, y,
         ...           FitConfig(steps=200, progress=False))
@@ -351,7 +353,7 @@ def fit_signal(signal: torch.Tensor, t: torch.Tensor | None = None, model: nn.Mo
     The default model is a SIREN 3x256. ``metrics`` gets ``psnr`` (on the signal's own range).
 
     Examples:
-        >>> from rankfield.inr import chirp, CoordinateMLP
+        >>> from rankfield.inr import chirp, CoordinateMLP, FitConfig, fit_signal
         >>> t, y = chirp(200)
         >>> res = fit_signal(y, t, model=CoordinateMLP(in_features=1, out_features=1, activation="sine", width=32),
         ...                  config=FitConfig(steps=100, progress=False))
@@ -389,7 +391,7 @@ def fit_image(image: torch.Tensor, model: nn.Module | None = None, config: FitCo
     Evaluation runs at the model's precision unless ``config.amp`` asks for bf16.
 
     Examples:
-        >>> from rankfield.inr import CoordinateMLP, default_image
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, default_image, fit_image
         >>> res = fit_image(default_image(32), model=CoordinateMLP(activation="sine", width=64),
         ...                 config=FitConfig(steps=100, progress=False))
         >>> res.prediction.shape, res.metrics["psnr"] > 20
@@ -430,7 +432,7 @@ def fit_occupancy(shape: str = "composite", model: nn.Module | None = None, conf
     ``eval_resolution^3`` grid. The default model is a ReLU MLP with positional encoding.
 
     Examples:
-        >>> from rankfield.inr import CoordinateMLP
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, fit_occupancy
         >>> res = fit_occupancy("sphere", model=CoordinateMLP(in_features=3, out_features=1, width=32), n_points=4000,
         ...                     eval_resolution=16, config=FitConfig(steps=150, lr=3e-3, batch_size=2000, progress=False))
         >>> res.metrics["iou"] > 0.8

@@ -91,6 +91,8 @@ def rank_expanding_init_(layer: nn.Module, domain: tuple[float, float] = (-1.0, 
         seed: seed of the directions, offsets and sample points.
 
     Examples:
+        >>> from torch import nn
+        >>> from rankfield.inr import rank_expanding_init_
         >>> layer = rank_expanding_init_(nn.Linear(2, 64))
         >>> layer.weight.shape
         torch.Size([64, 2])
@@ -207,6 +209,9 @@ def hat_basis_init_(first: nn.Module, second: nn.Module, domain: tuple[float, fl
         ``(first, second)``, initialized in place.
 
     Examples:
+        >>> import torch
+        >>> from torch import nn
+        >>> from rankfield.inr import hat_basis_init_
         >>> first, second = hat_basis_init_(nn.Linear(2, 64), nn.Linear(64, 64))
         >>> x = torch.tensor([[0.0, -0.9]])
         >>> torch.relu(second(torch.relu(first(x))))[0, 0].item() > 0  # the level-0 hat of y peaks at 0

@@ -55,6 +55,8 @@ class ConditionedLinear(nn.Module):
     and keeps them fixed: a constant diagonal preconditioner.
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import ConditionedLinear
         >>> layer = ConditionedLinear(64, 64, mode="row")
         >>> layer(torch.randn(8, 64)).shape
         torch.Size([8, 64])
@@ -118,6 +120,7 @@ class LowRankLinear(nn.Module):
     layer starts at the same scale as the dense layer it replaces.
 
     Examples:
+        >>> from rankfield.inr import LowRankLinear
         >>> LowRankLinear(256, 256, rank=4).weight.shape
         torch.Size([256, 256])
     """
@@ -158,6 +161,8 @@ class SineLowRankLinear(nn.Module):
     drawn like ``U``, which made the effective ``omega`` ``sqrt(in / k)`` times larger: 16x at ``in=256, k=1``.)
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import SineLowRankLinear
         >>> layer = SineLowRankLinear(256, 256, rank=1, omega=30.0)
         >>> int(torch.linalg.matrix_rank(layer.weight.detach())) > 1
         True

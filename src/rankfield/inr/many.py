@@ -163,7 +163,8 @@ def fit_many(models: Sequence[nn.Module], coords: torch.Tensor, targets: torch.T
         :class:`ManyFitResult`; ``metrics[i]["steps"]`` is where signal ``i`` stopped.
 
     Examples:
-        >>> from rankfield.inr import CoordinateMLP, FitConfig
+        >>> import torch
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, fit_many
         >>> x = torch.linspace(-1, 1, 64)[:, None]
         >>> y = torch.stack([torch.sin(k * x) for k in (1.0, 2.0, 3.0)])
         >>> nets = [CoordinateMLP(in_features=1, out_features=1, activation="sine", width=32) for _ in range(3)]
@@ -365,7 +366,8 @@ def fit_images(images, model: MLPConfig | Sequence[nn.Module] | None = None, con
     ``psnr_heldout``), ``steps``.
 
     Examples:
-        >>> from rankfield.inr import MLPConfig, FitConfig, default_image
+        >>> import torch
+        >>> from rankfield.inr import MLPConfig, FitConfig, default_image, fit_images
         >>> img = default_image(16)
         >>> res = fit_images(torch.stack([img, img.flip(0)]), MLPConfig(activation="sine", width=32),
         ...                  FitConfig(steps=50, progress=False))

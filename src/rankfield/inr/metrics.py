@@ -21,6 +21,8 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> f
     """Peak signal-to-noise ratio in dB over all elements.
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import psnr
         >>> round(psnr(torch.zeros(4), torch.full((4,), 0.1)), 3)
         20.0
     """
@@ -43,6 +45,8 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, wind
     Images are ``(H, W)`` or ``(H, W, C)``; the window shrinks for images smaller than it.
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import ssim
         >>> img = torch.rand(32, 32, 3)
         >>> round(ssim(img, img), 6)
         1.0

@@ -159,6 +159,8 @@ class CoordinateMLP(nn.Module):
     shape ``(..., out_features)`` (the real part for WIRE).
 
     Examples:
+        >>> import torch
+        >>> from rankfield.inr import CoordinateMLP
         >>> siren = CoordinateMLP(in_features=2, out_features=1, activation="sine", width=64)
         >>> siren(torch.zeros(10, 2)).shape
         torch.Size([10, 1])

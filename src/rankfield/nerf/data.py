@@ -537,6 +537,7 @@ def generate_procedural_scene(out_dir: str | os.PathLike, n_train: int = 24, n_t
 
     Examples:
         >>> import tempfile
+        >>> from rankfield.nerf import generate_procedural_scene
         >>> p = generate_procedural_scene(tempfile.mkdtemp(), n_train=2, n_test=1, size=8)
         >>> sorted(x.name for x in p.glob("*.json"))
         ['transforms_test.json', 'transforms_train.json']
@@ -577,7 +578,8 @@ def perturb_poses_barf(c2w: torch.Tensor, sigma: float = 0.15, seed: int = 0,
     At sigma 0.15 on lego the mean initial centre error is about 0.82 (world) against 0.25 (camera).
 
     Examples:
-        >>> from rankfield.nerf.camera import look_at
+        >>> import torch
+        >>> from rankfield.nerf import look_at, perturb_poses_barf
         >>> gt = look_at(torch.tensor([[0.0, -4.0, 0.0], [4.0, 0.0, 0.0]]))
         >>> a, b = perturb_poses_barf(gt, 0.15, seed=0), perturb_poses_barf(gt, 0.15, seed=0, side="camera")
         >>> a.shape, torch.allclose(a[:, :3, :3], b[:, :3, :3], atol=1e-6)

@@ -57,14 +57,15 @@ def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
     identity init) and no rotation or scale can be fitted.
 
     Examples:
-        >>> from rankfield.nerf.camera import look_at
+        >>> import torch
+        >>> from rankfield.nerf import look_at, pose_errors
         >>> gt = look_at(torch.tensor([[0.0, -4.0, 1.0], [4.0, 0.0, 1.0], [0.0, 4.0, 1.0], [-4.0, 0.1, 1.5]]))
         >>> e = pose_errors(gt, gt)
         >>> round(e["rotation_deg_mean"], 6), round(e["translation_mean"], 6), e["alignment"]
         (0.0, 0.0, 'sim3')
         >>> pose_errors(torch.eye(4)[:3].expand(4, 3, 4), gt)["alignment"]
         'translation'
-        >>> from rankfield.nerf.geometry import so3_exp
+        >>> from rankfield.nerf import so3_exp
         >>> turned = gt.clone()
         >>> turned[:, :, :3] = so3_exp(torch.tensor([[0.0, 0.0, 3.0]])).to(gt.dtype) @ gt[:, :, :3]
         >>> round(pose_errors(turned, gt)["relative_rotation_deg_mean"], 6)  # the world turned: no error
@@ -101,7 +102,8 @@ def relative_rotation_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> tor
     alignment; ``(N,)`` float64 (zeros for one frame).
 
     Examples:
-        >>> from rankfield.nerf.geometry import so3_exp
+        >>> import torch
+        >>> from rankfield.nerf import relative_rotation_errors, so3_exp
         >>> gt = torch.eye(4)[:3].repeat(3, 1, 1)
         >>> est = gt.clone()
         >>> est[2, :, :3] = so3_exp(torch.tensor([[0.0, 0.1, 0.0]]))[0]  # frame 2 turned by 0.1 rad
@@ -136,7 +138,7 @@ def refine_test_poses(field, images: torch.Tensor, c2w: torch.Tensor, cam, rende
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, Intrinsics
+        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, Intrinsics, refine_test_poses
         >>> cam = Intrinsics(fx=8.0, fy=8.0, cx=4.0, cy=4.0, width=8, height=8)
         >>> c2w = torch.eye(4)[None].clone(); c2w[0, 2, 3] = 3.0
         >>> f = RadianceField(FieldConfig(width=8, depth=1))

@@ -133,6 +133,8 @@ def rigid_fit(src: torch.Tensor, dst: torch.Tensor, weights: torch.Tensor | None
     fixed (``det R = +1``). Gradients flow through the SVD (fine for non-degenerate point sets).
 
     Examples:
+        >>> import torch
+        >>> from rankfield.nerf import rigid_fit, so3_exp
         >>> src = torch.randn(10, 3, dtype=torch.float64)
         >>> R0 = so3_exp(torch.tensor([0.3, 0.1, -0.2], dtype=torch.float64))
         >>> R, t, s = rigid_fit(src, src @ R0.T + 1.0)

@@ -109,8 +109,7 @@ class SE3Refinement(PoseModel):
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf.camera import look_at
-        >>> from rankfield.nerf.data import perturb_poses_barf
+        >>> from rankfield.nerf import SE3Refinement, look_at, perturb_poses_barf
         >>> gt = look_at(torch.tensor([[0.0, -4.0, 1.0]]))
         >>> m = SE3Refinement(perturb_poses_barf(gt, 0.1, seed=0))
         >>> with torch.no_grad():
@@ -284,6 +283,7 @@ class InvertibleWarp(nn.Module):
 
     Examples:
         >>> import torch
+        >>> from rankfield.nerf import InvertibleWarp
         >>> h = InvertibleWarp(4, hidden=8, axes=(0, 1), dims=2, scaling=True)
         >>> x, code = torch.rand(6, 2), torch.randn(6, 4)
         >>> torch.allclose(h.inverse(h(x, code), code), x)
@@ -412,6 +412,7 @@ def default_lr_pose_end(kind: str) -> float:
     """The final pose LR of pose model ``kind`` when ``TrainConfig.lr_pose_end`` is ``None``.
 
     Examples:
+        >>> from rankfield.nerf import default_lr_pose_end
         >>> default_lr_pose_end("se3"), default_lr_pose_end("warp")
         (0.0001, 0.001)
     """
@@ -427,6 +428,7 @@ def make_pose_model(kind: str, c2w_init: torch.Tensor, warp_config: WarpConfig |
 
     Examples:
         >>> import torch
+        >>> from rankfield.nerf import make_pose_model
         >>> make_pose_model("se3", torch.eye(4).repeat(3, 1, 1)).poses().shape
         torch.Size([3, 3, 4])
     """

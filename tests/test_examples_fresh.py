@@ -1,0 +1,42 @@
+"""Every docstring example of the public API runs when pasted into a fresh script: no name it uses may come
+from the module it documents unless the example imports it."""
+
+import doctest
+import importlib
+
+import pytest
+
+PACKAGES = ["rankfield.inr", "rankfield.nerf", "rankfield.dynamics"]
+
+
+def _public_examples():
+    finder = doctest.DocTestFinder(recurse=False)
+    seen = set()
+    for pkg in PACKAGES:
+        try:
+            mod = importlib.import_module(pkg)
+        except ImportError:  # an optional extra (PySINDy) is missing
+            continue
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            for test in finder.find(obj, f"{pkg}.{name}", globs={}):
+                if test.examples:
+                    yield pytest.param(test, id=test.name)
+            for attr, member in vars(obj).items() if isinstance(obj, type) else ():
+                if attr.startswith("_") or not callable(member) and not isinstance(member, (classmethod, staticmethod, property)):
+                    continue
+                for test in finder.find(member, f"{pkg}.{name}.{attr}", globs={}):
+                    if test.examples:
+                        yield pytest.param(test, id=test.name)
+
+
+@pytest.mark.parametrize("test", list(_public_examples()))
+def test_example_runs_in_a_fresh_namespace(test):
+    test.globs = {}
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    out = []
+    result = runner.run(test, out=out.append, clear_globs=True)
+    assert result.failed == 0, "".join(out)
