@@ -45,6 +45,8 @@ def main():
     ap.add_argument("--hash-log2", type=int, default=15)
     ap.add_argument("--hash-interp", default="smoothstep")
     ap.add_argument("--field-c2f", type=float, nargs=2, default=None)
+    ap.add_argument("--latent", type=int, default=None, help="warp code size (authors: 128)")
+    ap.add_argument("--hidden", type=int, default=None, help="warp coupling hidden units (authors: 128)")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -64,6 +66,10 @@ def main():
     if a.field_c2f is not None:
         fcfg = replace(fcfg, coarse_to_fine=tuple(a.field_c2f))
     wcfg = replace(wcfg, init=a.warp_init, coord_scale=a.coord_scale)
+    if a.latent:
+        wcfg = replace(wcfg, latent_dim=a.latent)
+    if a.hidden:
+        wcfg = replace(wcfg, hidden=a.hidden)
     if a.rigidity is not None:
         wcfg = replace(wcfg, rigidity_weight=a.rigidity)
     if a.warp_c2f is not None:
