@@ -172,6 +172,9 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     print(f"fit-scene: {what}, {len(train)} views {train.intrinsics.width}x{train.intrinsics.height}, "
           f"init={kind}" + (f" (sigma={args.noise})" if kind == "noisy" else "") +
           f", pose model={args.pose_model}, {args.steps} steps on {device}")
+    if kind in ("file", "gt") and args.pose_model != "fixed":
+        print(f"poses: held near the file's (they start at step {cfg.pose_warmup}, pose LR {cfg.lr_pose:g}, prior "
+              f"{cfg.pose_prior:g}; --pose-prior 0 --pose-warmup 0 --lr-pose 3e-3 to register rough poses)")
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init_c2w, args.pose_model, field_config=field_cfg, warp_config=warp_cfg,
                         train_config=cfg, device=device, seed=args.seed, checkpoint_path=out / "checkpoint.pt",
