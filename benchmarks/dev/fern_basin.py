@@ -48,6 +48,11 @@ def main():
     ap.add_argument("--samples", type=int, default=24)
     ap.add_argument("--pixels", type=int, default=2048, help="pixels per frame in the basin probe")
     ap.add_argument("--set", nargs="*", default=[], help="FieldConfig overrides, key=value")
+    ap.add_argument("--schedule-steps", type=int, default=None,
+                    help="TrainConfig.schedule_steps (200000: BARF's; a short run then keeps every PE band closed)")
+    ap.add_argument("--refine", type=int, default=0,
+                    help="also refine the training poses from GT with the field frozen for this many steps (BARF's "
+                         "test-time step, LR 1e-3) and report how far they go: is GT the frozen field's minimum?")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     torch.set_num_threads(2)
@@ -57,7 +62,7 @@ def main():
         k, v = kv.split("=")
         cur = getattr(fcfg, k)
         fcfg = replace(fcfg, **{k: None if v == "None" else type(cur)(float(v)) if isinstance(cur, (int, float)) and not isinstance(cur, bool) else v})
-    cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, lr_field=3e-3, lr_field_end=1e-4,
+    cfg = TrainConfig(steps=a.steps, schedule_steps=a.schedule_steps, rays_per_step=a.rays, lr_field=3e-3, lr_field_end=1e-4,
                       render=RenderConfig(n_samples=a.samples), progress=False, seed=a.seed)
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, None, train.poses.clone(), "fixed", field_config=fcfg, train_config=cfg, seed=a.seed,
@@ -80,11 +85,20 @@ def main():
             out = render_rays(field, o.reshape(-1, 3), d.reshape(-1, 3), rcfg, train.near, train.far)
             rows.append((deg, float(((out["rgb"] - target.reshape(-1, 3)) ** 2).mean())))
     base = rows[0][1]
+    refined = {}
+    if a.refine:
+        from rankfield.nerf.evaluate import pose_errors, refine_test_poses
+
+        est = refine_test_poses(field, train.images, train.poses, train.intrinsics, rcfg, train.near, train.far,
+                                steps=a.refine, lr=1e-3, rays=480 // N * 4, seed=a.seed)
+        e = pose_errors(est[:, :3].cpu(), train.poses)
+        refined = {"refine_steps": a.refine, "refined_rel_rot": round(e["relative_rotation_deg_mean"], 3),
+                   "refined_rot": round(e["rotation_deg_mean"], 3)}
     print(json.dumps({"tag": a.tag, "set": a.set, "steps": a.steps, "field": fcfg.to_dict(),
                       "train_psnr_last100": round(res.metrics["train_psnr_last100"], 2),
                       "probe_psnr_at_gt": round(-10 * math.log10(base), 2),
                       "mse_ratio": {str(d): round(m / base, 3) for d, m in rows},
-                      "train_seconds": round(train_s, 1)}), flush=True)
+                      "train_seconds": round(train_s, 1), "schedule_steps": a.schedule_steps, **refined}), flush=True)
 
 
 if __name__ == "__main__":

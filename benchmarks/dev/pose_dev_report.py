@@ -45,9 +45,10 @@ def main():
     fig, ax = plt.subplots(1, 2, figsize=(15, 4.5), gridspec_kw={"width_ratios": [1, 1.3]})
     for b in basin:
         degs = [float(k) for k in b["mse_ratio"]]
-        ax[0].plot(degs, list(b["mse_ratio"].values()), "o-", label=" ".join(b["set"]) or "default (bound 2, 6 bands)")
+        ax[0].plot(degs, list(b["mse_ratio"].values()), "o-",
+                   label=b.get("tag") or " ".join(b["set"]) or "default (bound 2, 6 bands)")
     ax[0].set(xlabel="rotation injected into every camera (deg)", ylabel="photometric MSE / MSE at GT",
-              title="fern 1/16: basin of a field trained at GT (3000 steps)")
+              title="fern 1/16: basin of a field trained at GT poses")
     ax[0].legend(fontsize=8)
     for r in runs:  # at step 0: 0 deg from GT, 7.76 deg from identity
         ls = "-" if r["init"] == "gt" else "--"
@@ -60,7 +61,8 @@ def main():
     fig.tight_layout()
     png = DOCS / "pose_nerf_dev.png"
     fig.savefig(png, dpi=110)
-    rows_b = [{"field": " ".join(b["set"]) or "default", "train PSNR": b["train_psnr_last100"],
+    rows_b = [{"field": b.get("tag") or " ".join(b["set"]) or "default", "steps": b["steps"],
+               "train PSNR": b["train_psnr_last100"], "GT refined, frozen field (deg)": b.get("refined_rel_rot", ""),
                **{f"{k} deg": v for k, v in b["mse_ratio"].items() if k != "0.0"}} for b in basin]
     rows_r = [{"run": r["tag"].strip(), "steps": r["steps"], "most on the way": max(c["rel_rot"] for c in r["curve"]),
                "final relative rotation (deg)": r["rel_rot"], "Sim(3) rotation": r["rot"],
