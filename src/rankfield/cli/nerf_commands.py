@@ -12,6 +12,7 @@ from rankfield.cli._common import (add_common_options, add_log_option, cli_recor
                                    nonneg_float, nonneg_int, positive_float, positive_int, require_pictures)
 from rankfield.errors import InputError
 from rankfield.nerf.poses import POSE_MODELS, default_lr_pose_end
+from rankfield.nerf.train import GIVEN_POSES, TrainConfig
 
 _DEFAULT_STEPS_PROCEDURAL = 1500
 _DEFAULT_STEPS_DATA = 3000
@@ -45,17 +46,20 @@ def register(sub) -> None:
                         "--steps below it is that protocol's prefix, e.g. --schedule-steps 200000 --steps 30000 runs "
                         "the first 30k steps of BARF's schedule (default: --steps)")
     p.add_argument("--pose-warmup", type=nonneg_int, default=None,
-                   help="steps before the poses start moving (default: 500 for --init file, where the field "
-                        "should take shape before it judges good poses; 0 otherwise)")
+                   help=f"steps before the poses start moving (default: {GIVEN_POSES['pose_warmup']} for --init file, "
+                        f"where the field should take shape before it judges good poses; {TrainConfig.pose_warmup} "
+                        "otherwise)")
     p.add_argument("--pose-prior", type=nonneg_float, default=None,
                    help="weight of a prior that holds each camera near its initial pose, ~ weight x (angle^2 + "
-                        "shift^2) (default: 1 for --init file, which keeps given poses from drifting; 0 otherwise)")
+                        f"shift^2) (default: {GIVEN_POSES['pose_prior']:g} for --init file, which keeps given poses "
+                        f"from drifting; {TrainConfig.pose_prior:g} otherwise)")
     p.add_argument("--rays", type=positive_int, default=480, help="rays per step (default: 480)")
     p.add_argument("--samples", type=positive_int, default=24, help="samples per ray (default: 24)")
     p.add_argument("--lr-field", type=positive_float, default=3e-3,
                    help="field Adam learning rate, decayed to 1e-4 (default: 3e-3)")
     p.add_argument("--lr-pose", type=positive_float, default=None,
-                   help="pose-model Adam learning rate at the start (default: 3e-4 for --init file, 3e-3 otherwise)")
+                   help=f"pose-model Adam learning rate at the start (default: {GIVEN_POSES['lr_pose']:g} for --init "
+                        f"file, {TrainConfig.lr_pose:g} otherwise)")
     p.add_argument("--lr-pose-end", type=positive_float, default=None,
                    help="pose-model learning rate at the end, exponential decay (default: 1e-4 for se3, 1e-3 for the "
                         "warp)")
@@ -125,7 +129,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     from rankfield.nerf.pipeline import default_configs, fit_pose_nerf
     from rankfield.nerf.plotting import plot_cameras, save_turntable, save_view_grid, turntable_poses
     from rankfield.nerf.render import RenderConfig
-    from rankfield.nerf.train import CHECKPOINT_KIND, GIVEN_POSES, TrainConfig
+    from rankfield.nerf.train import CHECKPOINT_KIND
 
     device = resolve_device(args.device)
     if device.type == "cpu":
@@ -153,7 +157,8 @@ def run_fit_scene(args: argparse.Namespace) -> int:
             setattr(args, name, value)
     cfg = TrainConfig(steps=args.steps, schedule_steps=args.schedule_steps, rays_per_step=args.rays,
                       render=RenderConfig(n_samples=args.samples), pose_warmup=args.pose_warmup,
-                      pose_prior=args.pose_prior, lr_field=args.lr_field, lr_pose=args.lr_pose, lr_field_end=min(1e-4, args.lr_field),
+                      pose_prior=args.pose_prior, lr_field=args.lr_field, lr_pose=args.lr_pose,
+                      lr_field_end=min(1e-4, args.lr_field),
                       lr_pose_end=min(args.lr_pose_end or default_lr_pose_end(args.pose_model), args.lr_pose),
                       progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()
     args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}
@@ -174,7 +179,8 @@ def run_fit_scene(args: argparse.Namespace) -> int:
           f", pose model={args.pose_model}, {args.steps} steps on {device}")
     if kind in ("file", "gt") and args.pose_model != "fixed":
         print(f"poses: held near the file's (they start at step {cfg.pose_warmup}, pose LR {cfg.lr_pose:g}, prior "
-              f"{cfg.pose_prior:g}; --pose-prior 0 --pose-warmup 0 --lr-pose 3e-3 to register rough poses)")
+              f"{cfg.pose_prior:g}; --pose-prior 0 --pose-warmup 0 --lr-pose {TrainConfig.lr_pose:g} to register "
+              "rough poses)")
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init_c2w, args.pose_model, field_config=field_cfg, warp_config=warp_cfg,
                         train_config=cfg, device=device, seed=args.seed, checkpoint_path=out / "checkpoint.pt",

@@ -45,6 +45,8 @@ class PoseModel(nn.Module):
 
     Attributes:
         n_frames: number of cameras.
+        init_c2w: buffer of the initial camera-to-world poses ``(N, 3, 4)`` (what
+            ``TrainConfig.pose_prior`` holds the poses near).
         default_lr_pose_end: the final pose LR :func:`~rankfield.nerf.train.train_scene` decays to when
             ``TrainConfig.lr_pose_end`` is ``None`` (measured on lego, ``benchmarks/dev/README.md``).
     """

@@ -82,8 +82,8 @@ def volume_render(sigma: torch.Tensor, rgb: torch.Tensor, t: torch.Tensor, dirs:
     Returns:
         dict of ``rgb (R, 3)``, ``depth (R,)``, ``opacity (R,)``, ``weights (R, S)``.
     """
-    # the last sample's interval repeats the previous one (not NeRF's 1e10), so empty space really shows the
-    # background colour instead of the colour of the farthest sample
+    # by default the last sample's interval repeats the previous one (not NeRF's 1e10), so empty space shows the
+    # background colour instead of the colour of the farthest sample; opaque_last restores NeRF's
     dt = t[:, 1:] - t[:, :-1]
     last = torch.full_like(dt[:, -1:], 1e10) if opaque_last else dt[:, -1:]
     delta = torch.cat([dt, last], -1) * dirs.norm(dim=-1, keepdim=True)
