@@ -567,8 +567,8 @@ anchor's 64x2 MLP), cosine LR decay to 0.1x, per-method learning rates of the an
 cosine schedule is that of the full run). Effective rank (entropy of the normalized singular values) of the
 first-layer features Z0 and the second-layer features Z1 over the pixel grid, for the ReLU variants. ReLU + REI is
 the paper's rule (first layer only, our formula: `rank_expanding_init_`); ReLU + hat basis is **ours** (first two
-layers: `hat_basis_init_`), built after no first-layer-only rule reproduced the paper's effect; developed on DIV2K
-#5 and #7 (`benchmarks/dev/rei2_exp.py`), not on these images. Steps/s are medians on this machine (shared CPU:
+layers: `hat_basis_init_`), built after no first-layer-only rule reproduced the paper's effect; developed on
+DIV2K #5 and #7 (`benchmarks/dev/rei2_exp.py`), not on these images. Steps/s are medians on this machine (shared CPU:
 compare ratios). Main table {t_main / 60:.1f} min; total benchmark time {total / 60:.1f} min.
 
 **Quick protocol** (weight conditioning, Muon, low-rank, generalization, speed): {args.quick_size}x{args.quick_size}, {args.quick_steps}

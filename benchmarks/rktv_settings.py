@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     body = ("Noise `sigma_j = level * std(x_j)`, draws = seeds 0..n-1 (those of `sindy_noise`; the rules were "
             "developed on seeds 100-102). 1000 samples per record, RKTV-INR 2000 steps, PolynomialLibrary of the "
             "system's degree, the BIC threshold rule (`AutoSTLSQ`) for every method. success = exact support; "
-            "coef error = mean ||Xi - Xi*||_F / ||Xi*||_F; wrong terms = mean count of terms kept or dropped "
+            "coef error = mean `||Xi - Xi*||_F / ||Xi*||_F`; wrong terms = mean count of terms kept or dropped "
             "wrongly; deriv error = mean relative L2 error of dx/dt against the clean derivative. "
             f"Wall time {total / 60:.1f} min. Raw runs: `rktv_settings.json`.\n\n" + table)
     write_section("rktv_settings", "RKTV-INR: data-driven omega0 and TV weight against the fixed ones "

@@ -710,7 +710,7 @@ def main(argv=None):
               f"refines twice, without the bias weighting (measured before it); the ablations `(no RK)` and "
               f"`(no TV)` are one pass. "
             + f"success = exact support recovery; coef error = mean "
-            f"||Xi - Xi*||_F / ||Xi*||_F; deriv error = mean relative L2 error of dx/dt vs the clean derivative "
+            f"`||Xi - Xi*||_F / ||Xi*||_F`; deriv error = mean relative L2 error of dx/dt vs the clean derivative "
             f"(weak SINDy has none); time = mean wall time per fit (differentiation + regression). Baselines tuned "
             f"per cell on a separate draw against the clean derivative (oracle tuning): {tuned_txt or 'cached runs'}. "
             f"Wall time of this run: {total / 60:.1f} min (cached runs not recomputed)."
