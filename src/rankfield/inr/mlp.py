@@ -68,7 +68,7 @@ class MLPConfig(Config):
         outer_linear: type of the first and last layers: ``dense | conditioned``.
         rank: rank of ``lowrank`` / ``sine_lowrank`` layers.
         sine_omega: ``omega`` inside ``sin(omega U V^T)`` of sine low-rank layers (default 1000: with the
-            authors' factor init, a sweep of 10..1000 at ranks 1-8 on a development image was best at 1000).
+            authors' factor init, best of a sweep of 10..1000 at ranks 1-8; ``docs/guide/inr.md#what-reproduces``).
         sine_gain: divisor ``g`` of sine low-rank layers (``None``: ``sqrt(fan_in)``, the authors').
         conditioning: equilibration of ``conditioned`` layers: ``row | col | rowcol``.
         conditioning_recompute: recompute the equilibration every step (``True``) or freeze it at init.

@@ -48,7 +48,8 @@ class PoseModel(nn.Module):
         init_c2w: buffer of the initial camera-to-world poses ``(N, 3, 4)`` (what
             ``TrainConfig.pose_prior`` holds the poses near).
         default_lr_pose_end: the final pose LR :func:`~rankfield.nerf.train.train_scene` decays to when
-            ``TrainConfig.lr_pose_end`` is ``None`` (measured on lego, ``benchmarks/dev/README.md``).
+            ``TrainConfig.lr_pose_end`` is ``None`` (measured on lego,
+            ``docs/guide/nerf.md#fields-speed-and-the-learning-rates``).
     """
 
     n_frames: int
@@ -103,11 +104,9 @@ class SE3Refinement(PoseModel):
     (:func:`perturb_poses_barf`), so ``xi = -noise`` undoes it exactly. ``side="camera"`` (pose model
     ``"se3_camera"``): ``w2c_t = exp(xi_t) o w2c_init_t``, each camera turns about its own centre.
 
-    Measured (lego_100 at 100 px, BARF noise 0.15, ``benchmarks/pose_nerf.py``, 2-core CPU): world side
-    14.1 -> 0.79 deg, translation (x100) 3.0, in 20000 steps (7.4 min; pose LR 3e-3 -> 1e-4); with the
-    development noise seed 7 at 3000 steps the camera side stalls at 10.0 deg where the world side reaches
-    2.0. On the tiny procedural scenes of the tests (12 views of 20 px, noise 0.06) the world side diverges
-    instead (5.1 -> 13 deg), where the camera side reduces both errors on camera-side noise: an open problem.
+    The world side measured better on lego (0.79 deg from 14.1 in 20000 steps); on the tiny scenes of the tests
+    it diverges where the camera side reduces the errors of camera-side noise. Evidence:
+    ``docs/guide/nerf.md#world-side-or-camera-side``.
 
     Examples:
         >>> import torch
