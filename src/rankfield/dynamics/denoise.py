@@ -13,7 +13,7 @@ to the *standardized* noisy samples ``z_i = (y_i - mean) / std`` (per state). Th
 Simpson quadrature of the network's own vector field. It is *anchored on the model* (``rk_anchor="model"``:
 ``chi(s_{i+1}) - chi(s_i)``) rather than on the noisy data (``"data"``: ``z_{i+1} - z_i``): with data anchoring
 the residual carries the noise amplified by ``1/h`` and pulls ``chi'`` towards finite differences of the noise
-(measured: worse derivatives, see ``benchmarks/sindy_noise.py`` and the choice notes on :class:`RKTVConfig`).
+(measured: worse derivatives, ``docs/guide/dynamics.md#rktv-inr-settings``).
 Anchored on the model, the term is small for any trajectory that is smooth on the scale of the sampling
 step and large for the sample-to-sample wiggles a SIREN needs to interpolate noise, so it acts as a
 dynamics-consistent high-frequency penalty. Non-uniform sampling enters through ``h_i``.
@@ -54,51 +54,45 @@ __all__ = ["RKTVConfig", "RKTVDenoiser", "denoise", "estimate_noise", "bandwidth
 class RKTVConfig(Config):
     """Settings of the RKTV-INR denoiser. Every field has a measured default.
 
+    ``omega0`` and ``weight_tv`` default to ``"auto"``: each record gets a bandwidth from its spectrum and a TV
+    weight from its estimated noise (:func:`bandwidth_settings` shows the choice). Evidence:
+    ``docs/guide/dynamics.md#rktv-inr-settings``.
+
     Attributes:
         width: SIREN hidden width (3x80 as in the first author's code).
         depth: SIREN hidden layers.
-        omega0: SIREN frequency ``omega_0`` (time is rescaled to ``[-1, 1]``), or ``"auto"`` (default): chosen per
-            record from its spectrum, ``omega0 = 5 * max(1, c99 / 35)``, where ``c99`` is the number of cycles per
-            record below which 99% of the signal's energy lies (bins above ten times the noise floor of
-            :func:`estimate_noise`, the largest over the states; see :func:`bandwidth_settings`). 5 is the value
-            measured best on Lorenz (1000 samples, 10 time units, c99 = 35-42: relative derivative error 0.145 /
-            0.091 / 0.074 at omega0 = 30 / 10 / 5, 10% noise); the rule keeps that ratio of omega0 to cycles, so
-            a spiky record gets a wider band (Rossler, c99 = 66-71: omega0 ~ 9.4) without a hand setting.
+        omega0: SIREN frequency ``omega_0`` (time is rescaled to ``[-1, 1]``), or ``"auto"`` (default):
+            ``omega0 = 5 * max(1, c99 / 35)``, where ``c99`` is the number of cycles per record below which 99% of
+            the signal's energy lies (bins above ten times the noise floor of :func:`estimate_noise`, the largest
+            over the states): the best value on Lorenz (``c99`` = 35), scaled to the record's bandwidth.
         steps: full-batch Adam steps.
         lr: initial Adam learning rate; decays with a cosine schedule to ``lr_end``.
         lr_end: final learning rate (``None``: ``lr / 50``).
         weight_data: weight of the data term (standardized units).
         weight_rk: weight of the Runge-Kutta (Simpson) consistency term; 0 disables it (ablation).
-            Measured (Lorenz, 10% noise): without TV, raising it from 1e-3 to 10 to 1000 lowers the
-            derivative error 0.72 -> 0.43 -> 0.22; with TV present it changes little (0.0908 vs 0.0909 at
-            weight 100 vs 1e-3). Default 100.
         weight_tv: weight of the total-variation term; 0 disables it (ablation); ``"auto"`` (default): ``1e-3 *
             clip(r / 0.1, 0.1, 1)`` where ``r`` is the record's noise-to-signal ratio from :func:`estimate_noise`
-            (mean over states): 1e-3 from 10% noise on, 1e-4 at 1%. TV shaves the extremes of ``chi'``: on
-            Rossler at 1% noise the fixed 1e-3 left a spurious ``z^2`` term in ``dx/dt`` (the spikes' derivative
-            flattened) that 1e-4 removes. Measured (Lorenz, 10%, omega0 30): derivative error 0.72 (0), 0.145
-            (1e-3), 0.141 (3e-3), 0.18 (1e-2).
-        rk_anchor: ``"model"`` (increments of chi; default) or ``"data"`` (increments of the noisy
-            samples). Data anchoring measured a derivative error of 2.2 (worse than finite differences, 0.89)
-            against 0.145 for model anchoring at the same weights: it fits differences of the noise.
+            (mean over states): 1e-3 from 10% noise on, 1e-4 at 1% (at low noise TV's bias, not the noise,
+            limits the derivative).
+        rk_anchor: ``"model"`` (increments of chi; default) or ``"data"`` (increments of the noisy samples,
+            which fits differences of the noise).
         tv_target: ``"derivative"`` (TV of chi', default) or ``"state"`` (TV of chi).
         standardize: fit standardized states (per-column mean/std); keeps the weights scale-free.
         device: ``auto | cpu | cuda``.
         lockstep: several trajectories of one length trained together (stacked networks, one vectorized
             step, identical results): ``auto`` does it on CUDA, where one small network's step is all launch
-            overhead; on this CPU it measured 0.9x-1.3x slower than one by one (8 Lorenz records of 1000
-            samples: 14.2 s vs 12.7 s), so ``auto`` keeps the loop there. ``on`` / ``off`` force it.
+            overhead, and keeps the loop on CPU, where stacking measured slower. ``on`` / ``off`` force it.
         seed: seed of the network init (trajectory k uses ``seed + k``).
         progress: show a tqdm progress bar.
         weight_model: weight of the model-consistency term of :meth:`RKTVDenoiser.refine` (the fitted
             trajectory's derivative against ``Theta(x) Xi`` of a discovered polynomial model, in state
-            standard deviations per unit time, squared). Used only by refinement. Measured (Lorenz, noise seeds
-            100-104, two passes; ``benchmarks/dev/refine_exp.py``): exact support 2/5, 3/5, 0/5 at 10/20/30% noise
-            with 0.01 (first pass 2/5, 0/5, 0/5) and 3/5, 1/5, 0/5 with 0.1; the derivative error falls 2-3x with either.
-            On the benchmark's draws (``benchmarks/sindy_noise.py``, Lorenz, seeds 0-9, 0.01, two passes): 10, 7, 8,
-            3, 0 of 10 at 1/5/10/20/30% noise against 10, 7, 4, 0, 0 for the first pass (both without
-            :func:`~rankfield.dynamics.discover`'s bias weighting, which came later).
+            standard deviations per unit time, squared). Used only by refinement.
         refine_steps: Adam steps of each refinement pass (warm-started from the previous fit).
+
+    Examples:
+        >>> from rankfield.dynamics import RKTVConfig
+        >>> RKTVConfig(steps=500, weight_tv=1e-3).validate().omega0
+        'auto'
     """
 
     width: int = 80

@@ -282,13 +282,9 @@ class EnsembleSTLSQ(EnsembleOptimizer):
     probabilities are in ``inclusion_probabilities_`` (``(n_targets, n_features)``); ``thresholds_`` holds the
     inclusion level per equation and ``block_`` the block length used.
 
-    Measured (``benchmarks/sindy_noise.py``, selection study: Lorenz, RKTV-INR derivatives with :func:`discover`'s
-    defaults, 10 draws at each of 1/5/10/20/30% noise, exact supports; 2026-12-04): this rule 10, 7, 1, 0, 0 of 10;
-    with ``block=1`` (iid bagging, the full record's n_eff) 10, 7, 4, 0, 0; the BIC sweep alone 10, 8, 4, 0, 0;
-    PySINDy's stock ensemble (iid bagging, median of the models, the resample's own n_eff) 4, 0, 0, 0, 0 (10.0
-    wrong terms a run). The block bootstrap did not
-    beat iid bagging there (at 10% the ensemble drops the weak ``-y`` term of ``dy/dt``); :func:`discover`
-    defaults to the BIC sweep; pass ``criterion="ensemble"`` for this.
+    On Lorenz with RKTV-INR derivatives the block bootstrap did not beat iid bagging, and neither beat the BIC
+    sweep alone, so :func:`discover` defaults to the sweep; pass ``criterion="ensemble"`` for this. Evidence:
+    ``docs/benchmarks.md#threshold-selection-information-criterion-sweep-vs-ensembles-same-derivatives``.
 
     Examples:
         >>> import numpy as np
@@ -613,10 +609,17 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
              bias_weighting: float | str | None = BIAS_WEIGHTING_DEFAULT) -> DiscoveryResult:
     """Denoise/differentiate ``x`` and run SINDy with an automatically chosen sparsity threshold.
 
+    With the defaults: RKTV-INR fits and differentiates every trajectory; the regression leaves out 1% of each
+    trajectory's samples at each end (``trim``), down-weights the rows where the smoothed derivative is most
+    biased (``bias_weighting``) and picks each equation's terms by a BIC threshold sweep (:class:`AutoSTLSQ`);
+    when the records' estimated noise is at least 3% of the signal, two model-in-the-loop passes follow
+    (``refine``). Evidence: ``docs/guide/dynamics.md#how-the-defaults-were-chosen``.
+
     Args:
         x: ``(n, d)`` states, or a list of trajectories.
         t: time step, times ``(n,)``/``(n, 1)``, or a list of time arrays.
         degree: degree of the ``PolynomialLibrary`` (ignored when ``library`` is given).
+        library: a PySINDy feature library (default ``PolynomialLibrary(degree)``).
         differentiation: a PySINDy differentiation method; default :class:`RKTV` built from ``config``.
         config: RKTV-INR settings; ``device``, ``seed`` and ``progress`` override its fields.
         criterion: ``bic`` or ``aic`` for the per-equation threshold sweep (:class:`AutoSTLSQ`), or
@@ -625,49 +628,32 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         threshold: a fixed STLSQ threshold instead of the sweep.
         optimizer: any PySINDy optimizer (overrides ``criterion``/``threshold``).
         state_names: names of the states (default ``x, y, z`` for up to 3 states, else ``x0, x1, ...``).
+        device: overrides ``config.device``.
+        seed: overrides ``config.seed``; also seeds the ensemble of ``criterion="ensemble"``.
+        progress: overrides ``config.progress``.
         refine: model-in-the-loop passes after the first discovery (RKTV-INR with a ``PolynomialLibrary``
-            only). Each pass continues training every trajectory's network with a term that asks its
-            derivative to match ``Theta(x) Xi`` (:meth:`RKTVDenoiser.refine`; ``Xi`` re-solved by least
-            squares at every step on the support of ``refine_support``), then runs SINDy again on the
-            refined states and derivatives (the support is re-selected). Each pass's coefficients are in
-            ``passes``. ``auto`` (default): 2 passes when the records' estimated noise is at least 3% of the
-            signal (:func:`estimate_noise` over each state's standard deviation, averaged), none below that or
-            for another differentiation method or library (see :func:`refine_passes`). Chosen on development
-            draws 100-104 (``benchmarks/dev/refine_weighted_exp.py``, with the bias weighting; 100-102 where the
-            count is of 3): exact supports first pass -> refined, Lorenz 3/3 -> 3/3, 2/5 -> 5/5, 0/5 -> 3/5 at
-            5/10/20% noise, 0/3 -> 0/3 at 30%; Rossler 3/5 -> 4/5, 1/5 -> 3/5 at 5/10%, 0/3 -> 0/3 at 20% (coefficient error
-            halved); at 1% 6/6 -> 6/6 (Lorenz, Rossler) but Lorenz's small coefficient error up to 4x larger
-            (0.0007 -> 0.0028 on one draw),
-            and without the weighting refinement cost Rossler exact supports at 1% on the benchmark (5 -> 3 of
-            10): hence the noise gate. Van der Pol 5/20%, Duffing 10%, Lotka-Volterra 10% (3 draws each): 12/12
-            -> 12/12 (``refine_gate.log``). ``auto`` does not refine for an ensemble optimizer (``criterion=
-            "ensemble"``, :class:`EnsembleSTLSQ`): its inclusion probabilities should come from the data, not
-            from derivatives pulled towards the previous pass's model. After refinement the RKTV-INR fits
-            are no longer those of the plain records, so ``result.model.score(x, t)`` fits the record again.
+            only): each pass trains every network on with its derivative pulled towards ``Theta(x) Xi``
+            (:meth:`RKTVDenoiser.refine`, ``Xi`` on the support of ``refine_support``), then runs SINDy again
+            (the support is re-selected; each pass's coefficients are in ``passes``). ``auto`` (default): 2
+            passes when the records' estimated noise is at least 3% of the signal, else none; none for another
+            differentiation method or library or an ensemble optimizer (:func:`refine_passes`). A refined
+            record is no longer the plain fit, so ``result.model.score(x, t)`` fits it again.
         refine_support: ``selected`` (default: the terms the previous pass kept), ``aic`` (those and the terms
             the AIC would keep from the same sweep, :meth:`AutoSTLSQ.criterion_support`; with another optimizer
             the same as ``selected``) or ``full`` (every library term: only asks that the trajectory obey some
-            polynomial ODE of the library). A term missing from the first pass is missing from ``selected``'s
-            refinement and rarely comes back (Lorenz at 20%, development draws: the weak ``-y`` of dy/dt);
-            ``aic`` leaves room for it and brought it back in one draw of five there, unchanged in the others
-            (measured with the threshold-path candidates, before ``best_subsets``).
-            Not the default: not measured beyond those draws.
-        trim: samples left out of the regression at each end of every trajectory (every pass); ``auto``
-            (default) leaves out 1% of each trajectory's samples at each end (10 of 1000; none below 100;
-            fewer where the library would otherwise have as many terms as samples left). Every derivative
-            estimate is one-sided there: RKTV-INR's error in the first 10 samples of Lorenz is 2-24x its
-            interior median at 1% noise (the initial transient), and those samples alone made the BIC sweep
-            keep six spurious terms in one draw in ten at 1% noise. Chosen on development draws
-            (``benchmarks/dev/trim_exp.py``, Lorenz and Rossler, 1/5/10%, draws 100-109: exact supports
-            27 / 28 / 29 of 60 with 0 / 1-5 / 10 samples trimmed). The states and derivatives in the result
-            keep every sample.
+            polynomial ODE of the library). A term the first pass missed rarely comes back under ``selected``;
+            ``aic`` leaves room for it.
+        trim: samples left out of the regression at each end of every trajectory (every pass), where every
+            derivative estimate is one-sided. ``auto`` (default): 1% of each trajectory's samples (10 of 1000;
+            none below 100; fewer where the library would otherwise have as many terms as samples left). The
+            states and derivatives in the result keep every sample.
         bias_weighting: down-weight the regression's rows where the smoothed derivative is most biased
             (:func:`bias_weights` with ``c`` this number; every pass). ``auto`` (default): ``c = 10`` when the
             derivatives come from RKTV-INR, off for other differentiation methods; ``None`` or ``0``: off.
-            Chosen on development draws (``benchmarks/dev/rowweight_exp.py``, Lorenz and Rossler at 1/5/10/20%
-            noise, draws 100-109; rule fixed before looking: largest total, ties to the larger ``c``): exact
-            supports 30 of 80 without it, 34 / 42 / 41 / 39 / 32 with ``c`` = 5 / 10 / 20 / 30 / 100 (Rossler
-            7, 3, 0 -> 10, 8, 2 of 10 at 1/5/10%; Lorenz 10, 7, 3 -> 10, 9, 3).
+
+    Returns:
+        A :class:`DiscoveryResult`: the fitted model, its equations and coefficients, the denoised states and
+        derivatives, and the coefficients of every pass.
 
     Examples:
         Lotka-Volterra (true: dx/dt = x - 0.5 x y, dy/dt = -y + 0.5 x y) at 2% noise, 500 denoising steps:

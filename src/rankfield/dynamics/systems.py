@@ -144,7 +144,7 @@ SYSTEMS: dict[str, System] = {
         ({_e(3, 0): -0.1, _e(0, 3): 2.0},
          {_e(3, 0): -2.0, _e(0, 3): -0.1}),
         degree=3, x0=(2.0, 0.0), dt=0.025, description="damped cubic oscillator (PySINDy example)"),
-    # three more quadratic chaotic systems (issue 15), started on their attractors (after 200 time units)
+    # three more quadratic chaotic systems, started on their attractors (after 200 time units)
     "chen": System(
         "chen", ("x", "y", "z"),
         ({_e(1, 0, 0): -35.0, _e(0, 1, 0): 35.0},
