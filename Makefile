@@ -4,13 +4,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 OUT    ?= outputs
+# torch is installed before the package; the default takes this project's machines' local CPU wheel.
+# Elsewhere: make test TORCH="torch --index-url https://download.pytorch.org/whl/cpu" (or TORCH=torch for CUDA)
+TORCH  ?= torch==2.13.0
 
 .PHONY: demo test test-all docs bench bench-inr bench-nerf bench-planar bench-sindy bench-rktv bench-many bench-gpu clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# torch first: a pinned CPU wheel, so pip does not pull the CUDA stack for a bare `torch`.
-	$(PY) -m pip install -q torch==2.13.0
+	# torch first, so pip does not pull the CUDA stack for a bare `torch` dependency.
+	$(PY) -m pip install -q $(TORCH)
 	$(PY) -m pip install -q -e ".[test]"   # test pulls every user extra and nbmake
 	touch $(STAMP)
 
