@@ -42,6 +42,14 @@ def _scene(tmp, **edit):
     return str(root)
 
 
+def _scene_without_images(tmp):
+    """A Blender scene none of whose training images exist (loading warns about skipped frames, then fails)."""
+    root = Path(generate_procedural_scene(tmp / "scene", n_train=3, n_test=0, size=8))
+    for png in (root / "train").glob("*.png"):
+        png.unlink()
+    return str(root)
+
+
 def _llff(tmp, focal):
     root = tmp / "llff"
     (root / "images_8").mkdir(parents=True)
@@ -144,6 +152,8 @@ CASES = [
      "[0.001, 1]"),
     ("downscale-to-nothing", lambda t: ["fit-scene", _scene(t), *TINY_SCENE, "--downscale", "0.1",
                                         "--out", str(t / "o")], "leaves 1x1 pixels"),
+    ("scene-no-images", lambda t: ["fit-scene", _scene_without_images(t), *TINY_SCENE, "--out", str(t / "o")],
+     "none of the 3 frames' images exist"),
     ("data-missing", lambda t: ["fit-scene", str(t / "nowhere"), *TINY_SCENE, "--out", str(t / "o")], "No such file"),
     # CSV files
     ("csv-latin1", lambda t: ["discover", _csv(t, "t,caf\xe9\n0,1\n1,2\n".encode("latin-1")), "--out", str(t / "o")],
@@ -157,6 +167,13 @@ CASES = [
                                        "--out", str(t / "o")], "--time-column"),
     ("image-not-image", lambda t: ["fit-image", _csv(t, b"hello", "a.png"), *TINY_IMAGE, "--out", str(t / "o")],
      "cannot be read as an image"),
+    ("signal-empty-csv", lambda t: ["fit-signal", _csv(t, b""), *TINY_SIGNAL, "--out", str(t / "o")], "no samples"),
+    ("signal-header-only", lambda t: ["fit-signal", _csv(t, b"t,x\n"), *TINY_SIGNAL, "--out", str(t / "o")],
+     "a header row and no samples"),
+    ("signal-text-below-header", lambda t: ["fit-signal", _csv(t, b"t,x\n0,1\n1,two\n"), *TINY_SIGNAL,
+                                            "--out", str(t / "o")], "line 3: not a number: 'two'"),
+    ("signal-ragged-rows", lambda t: ["fit-signal", _csv(t, b"0 1\n1\n", "s.txt"), *TINY_SIGNAL,
+                                      "--out", str(t / "o")], "line 2 has 1 field(s)"),
     ("signal-not-signal", lambda t: ["fit-signal", _csv(t, b"\x00\x01\x02", "s.npy"), *TINY_SIGNAL[:-3],
                                      "--no-progress", "--out", str(t / "o")], "s.npy"),
     # more memory than the machine has
@@ -379,6 +396,45 @@ def test_without_the_dynamics_extra_inr_works_and_discover_says_what_to_install(
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "pip install 'rankfield[dynamics]'" in lines[0], proc.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_discover_help_works_without_the_dynamics_extra():
+    """Issue 35: without PySINDy, `discover --help` shows the command's options and the install line (it used to
+    say 'unrecognized arguments: --help'); the options are the same as with the extra."""
+    import argparse
+
+    from rankfield.cli import build_parser
+
+    code = (
+        "import sys; sys.modules['pysindy'] = None\n"  # as if the extra were not installed
+        "import argparse\n"
+        "from rankfield.cli import build_parser, main\n"
+        "sub = build_parser()._rankfield_commands['discover']\n"
+        "print(sorted(o for a in sub._actions for o in a.option_strings))\n"
+        "sys.exit(main(['discover', '--help']))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    options, help_text = proc.stdout.split("\n", 1)
+    full = build_parser()._rankfield_commands["discover"]
+    assert options == str(sorted(o for a in full._actions for o in a.option_strings))
+    assert help_text.startswith("usage: rankfield discover")
+    assert "--criterion" in help_text and "pip install 'rankfield[dynamics]'" in " ".join(help_text.split())
+
+
+HELP_DEV_NOTES = r"\bmeasured\b|\bmeasures best|benchmarks/\w+\.py|benchmarks/dev|\bdev\b|\bissue|#\d|\b20\d\d-\d\d|\d-core|\bTODO"
+
+
+def test_help_texts_say_what_options_do_not_how_they_were_developed(capsys):
+    """Issue 35: --help carried development notes ('measures best in benchmarks/pose_nerf.py')."""
+    import re
+
+    from rankfield.cli import build_parser
+
+    for name, sub in build_parser()._rankfield_commands.items():
+        text = " ".join(sub.format_help().split())
+        found = re.findall(rf".{{0,40}}(?:{HELP_DEV_NOTES}).{{0,40}}", text, flags=re.IGNORECASE)
+        assert not found, (name, found)
 
 
 def test_every_command_prints_its_help(capsys):

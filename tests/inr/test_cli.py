@@ -55,6 +55,33 @@ def test_fit_signal_cli(tmp_path):
     assert (tmp_path / "o" / "signal_fit.png").exists()
 
 
+def test_fit_signal_reads_a_csv_with_a_header_row(tmp_path, capsys):
+    """Issue 35: a one-line text header used to fail with "could not convert string 't'"."""
+    sig = tmp_path / "s.csv"
+    x = np.linspace(0, 1, 40)
+    sig.write_text("t,x\n" + "".join(f"{a},{np.sin(6 * a)}\n" for a in x))
+    assert main(["fit-signal", str(sig), "--steps", "2", "--width", "8", "--depth", "1", "--out",
+                 str(tmp_path / "o"), "--no-progress", "--device", "cpu"]) == 0
+    assert f"{sig}: skipped its header row (t, x); 40 samples of 2 column(s)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["samples"] == 40
+
+
+def test_fit_image_says_when_it_resizes(tmp_path, capsys):
+    """Issue 35: fit-image resized a 18x24 image to 9x12 without saying so."""
+    import imageio.v3 as iio
+
+    img = tmp_path / "a.png"
+    iio.imwrite(img, (np.random.default_rng(0).random((18, 24, 3)) * 255).astype(np.uint8))
+    common = ["fit-image", str(img), "--steps", "2", "--width", "8", "--depth", "1", "--no-progress", "--device", "cpu"]
+    assert main([*common, "--size", "12", "--out", str(tmp_path / "o1")]) == 0
+    out = capsys.readouterr().out
+    assert "resized 18x24 to 9x12 (--size 12 sets the longer side; --full-size keeps the image's own size)" in out
+    assert json.loads((tmp_path / "o1" / "metrics.json").read_text())["height"] == 9
+    for options in (["--full-size"], ["--size", "24"]):
+        assert main([*common, *options, "--out", str(tmp_path / f"o{len(options)}")]) == 0
+        assert "resized" not in capsys.readouterr().out
+
+
 def _err(capsys, argv):
     try:
         rc = main(argv)

@@ -21,29 +21,45 @@ from rankfield.errors import InputError
 
 
 def register(subparsers) -> None:
+    """Add ``discover``. Its options and ``--help`` need no import of the ``dynamics`` extra (PySINDy): without
+    the extra the help says what to install and running the command prints that as its one-line error."""
     try:
         from rankfield.dynamics.denoise import RKTVConfig
         from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, TRIM_DEFAULT
         from rankfield.dynamics.systems import SYSTEMS
-    except ImportError as exc:  # without the `dynamics` extra the command says what to install
-        message = str(exc)
-        q = subparsers.add_parser("discover", help="(needs: pip install 'rankfield[dynamics]')", add_help=False)
-        q.add_argument("rest", nargs="*")
-        q.add_argument("--out", default="outputs/discover")
+    except ImportError as exc:  # without the `dynamics` extra: the same options, the command says what to install
+        message = str(exc) if isinstance(exc, InputError) else (
+            f"discover: needs the 'dynamics' extra ({exc.name or exc} is missing): pip install 'rankfield[dynamics]'")
+        p = subparsers.add_parser(
+            "discover", help="(needs: pip install 'rankfield[dynamics]')",
+            description=f"Not available in this installation: {message}. {_DESCRIPTION}")
+        _add_options(p, systems=None, refine_steps=None, trim=None, bias=None, refine_noise=None)
 
         def missing(args):
             raise InputError(message)
-        q.set_defaults(func=missing)
+        p.set_defaults(func=missing)
         return
     p = subparsers.add_parser(
         "discover", help="discover governing equations from a noisy trajectory (RKTV-INR + SINDy)",
-        description="Denoise a trajectory with RKTV-INR and discover its equations with SINDy. Without CSV: "
-                    "a simulated system (default Lorenz, 10% noise: sigma_j = level * std(x_j)).")
+        description=_DESCRIPTION)
+    _add_options(p, systems=sorted(SYSTEMS), refine_steps=RKTVConfig.refine_steps, trim=TRIM_DEFAULT,
+                 bias=BIAS_WEIGHTING_C, refine_noise=REFINE_AUTO_NOISE)
+    p.set_defaults(func=run_discover)
+
+
+_DESCRIPTION = ("Denoise a trajectory with RKTV-INR and discover its equations with SINDy. Without CSV: "
+                "a simulated system (default Lorenz, 10% noise: sigma_j = level * std(x_j)).")
+
+
+def _add_options(p: argparse.ArgumentParser, systems, refine_steps, trim, bias, refine_noise) -> None:
+    """The options of ``discover``; the library's defaults are ``None`` when the ``dynamics`` extra is missing
+    (the help then refers to the guide for them)."""
+    guide = "see docs/guide/dynamics.md"
     p.add_argument("csv", nargs="?", help="CSV file with a header row; omit to use a simulated system")
     p.add_argument("--time-column", default=None, help="name of the time column (default: the first column)")
     p.add_argument("--columns", default=None,
                    help="comma-separated state columns (default: every column except the time column)")
-    p.add_argument("--system", default="lorenz", choices=sorted(SYSTEMS),
+    p.add_argument("--system", default="lorenz", choices=systems,
                    help="simulated system when no CSV is given (default: lorenz)")
     p.add_argument("--noise", type=nonneg_float, default=0.1, help="noise level of the simulated data (default 0.1)")
     p.add_argument("--samples", type=positive_int, default=None, help="samples of the simulated data (default: the system's)")
@@ -59,25 +75,25 @@ def register(subparsers) -> None:
                         "(E-SINDy: BIC sweeps on 50 block-bootstrap resamples, keep terms selected in >= 60%% of them; slower, see "
                         "docs/benchmarks.md for which recovers structure more reliably) (default: bic)")
     p.add_argument("--threshold", type=positive_float, default=None, help="fixed STLSQ threshold instead of the sweep")
+    at_least = f"{100 * refine_noise:g}%%" if refine_noise is not None else "a set fraction"
     p.add_argument("--refine", type=_refine_arg, default="auto",
                    help="model-in-the-loop passes: refit the denoiser with its derivative pulled towards the "
                         "discovered model, then discover again; 'auto' runs 2 when the estimated noise is at least "
-                        f"{100 * REFINE_AUTO_NOISE:g}%% of the signal, else none (default: auto; see "
-                        "docs/guide/dynamics.md)")
+                        f"{at_least} of the signal, else none (default: auto; see docs/guide/dynamics.md)")
     p.add_argument("--refine-steps", type=positive_int, default=None,
-                   help=f"Adam steps of each refinement pass (default {RKTVConfig.refine_steps})")
+                   help=f"Adam steps of each refinement pass (default: {refine_steps if refine_steps else guide})")
     p.add_argument("--refine-support", choices=("selected", "aic", "full"), default="selected",
                    help="terms of the model used in refinement: those the previous pass kept, those and the ones "
                         "the AIC would keep, or the whole library (default: selected)")
     p.add_argument("--trim", type=nonneg_int, default=None,
                    help="samples left out of the regression at each end of the record, where every derivative "
-                        f"estimate is one-sided (default: {TRIM_DEFAULT}, 1%% of the samples)")
+                        "estimate is one-sided (default: "
+                        f"{f'{trim}, 1%% of the samples' if trim is not None else guide})")
     p.add_argument("--bias-weighting", type=nonneg_float, default=None, metavar="C",
                    help="down-weight the regression's rows where the smoothed derivative is most biased (large "
                         "third derivative: sharp features such as spikes); C sets where it starts, in multiples of "
-                        f"the median, 0 turns it off (default: {BIAS_WEIGHTING_C:g})")
+                        f"the median, 0 turns it off (default: {f'{bias:g}' if bias is not None else guide})")
     add_common_options(p, "outputs/discover")
-    p.set_defaults(func=run_discover)
 
 
 def _refine_arg(text: str):

@@ -109,8 +109,8 @@ def register(sub) -> None:
     m.set_defaults(func=run_fit_images)
 
     q = sub.add_parser("fit-signal", help="fit a coordinate MLP to a 1-D signal",
-                       description="Fit a coordinate MLP to a 1-D signal (.npy, .csv/.txt columns, .wav) and write "
-                                   "a plot of the fit, a PSNR curve, metrics.json, config.json and a checkpoint into "
+                       description="Fit a coordinate MLP to a 1-D signal (.npy; .csv/.txt numeric columns, one "
+                                   "sample per row, optionally below a one-line header; .wav) and write a plot of the fit, a PSNR curve, metrics.json, config.json and a checkpoint into "
                                    "--out. With no SIGNAL, fits a generated chirp.")
     q.add_argument("signal", nargs="?", default=None, help="signal file; default: a chirp from 2 to 60 cycles")
     q.add_argument("--samples", type=positive_int, default=2048, help="samples of the generated chirp (default: 2048)")
@@ -191,9 +191,16 @@ def run_fit_image(args) -> int:
     from rankfield.inr.plotting import save_comparison, save_curves, save_error_map, save_image
 
     load_run_checkpoint(args, CHECKPOINT_KIND)
-    size = None if args.full_size else args.size
-    image = default_image(size) if args.image is None else load_image(args.image, size=size)
+    image = default_image(None) if args.image is None else load_image(args.image)
     source = "scikit-image astronaut" if args.image is None else args.image
+    if not args.full_size:
+        from rankfield.inr.data import resize_image
+
+        own = tuple(image.shape[:2])
+        image = resize_image(image, args.size)
+        if tuple(image.shape[:2]) != own:
+            print(f"resized {own[0]}x{own[1]} to {image.shape[0]}x{image.shape[1]} (--size {args.size} sets the "
+                  "longer side; --full-size keeps the image's own size)")
     out = Path(args.out)
     model, cfg = _model_and_config(args, 2, image.shape[-1], out)  # validate before writing anything
     coords = image_coordinates(*image.shape[:2])
@@ -315,6 +322,69 @@ def run_fit_images(args) -> int:
     return 0
 
 
+_SIGNAL_FORMAT = "numeric columns, one sample per row, optionally below a one-line header"
+
+
+def _read_signal(path, load_signal):
+    """A signal file as ``(N, C)``: ``.csv``/``.txt`` are read here (numeric columns, blank lines and ``#``
+    comments skipped, a first row that is not numeric taken as a header and said); other files by
+    :func:`~rankfield.inr.load_signal`."""
+    import warnings
+
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".txt") or not path.is_file():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a reader's warning before the error line would be a second line
+            return load_signal(path)
+    check_memory(40.0 * path.stat().st_size, f"reading {path}")
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a UTF-8 text file (expected {_SIGNAL_FORMAT})") from None
+    comma = path.suffix.lower() == ".csv"
+    rows = []  # (line number, fields)
+    for i, line in enumerate(lines):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            rows.append((i + 1, [f.strip() for f in line.split(",")] if comma else line.split()))
+    if not rows:
+        raise InputError(f"{path}: holds no samples (expected {_SIGNAL_FORMAT})")
+    header = None
+    if not all(_is_number(f) for f in rows[0][1]):
+        header, rows = rows[0][1], rows[1:]
+        if not rows:
+            raise InputError(f"{path}: a header row and no samples (expected {_SIGNAL_FORMAT})")
+    width = len(header or rows[0][1])
+    values = []
+    for number, row in rows:
+        if len(row) != width:
+            raise InputError(f"{path}: line {number} has {len(row)} field(s), the "
+                             f"{'header' if header else 'first row'} has {width} (expected {_SIGNAL_FORMAT})")
+        bad = next((f for f in row if not _is_number(f)), None)
+        if bad is not None:
+            raise InputError(f"{path}: line {number}: not a number: {bad!r} (expected {_SIGNAL_FORMAT})")
+        values.append([float(f) for f in row])
+    import torch
+
+    from rankfield.inr.data import check_finite
+
+    sig = check_finite(str(path), torch.tensor(values, dtype=torch.float64).float())
+    if sig.shape[0] < 2:
+        raise InputError(f"{path}: a signal needs at least 2 samples, got {sig.shape[0]}")
+    if header:
+        print(f"{path}: skipped its header row ({', '.join(header)}); {sig.shape[0]} samples of "
+              f"{sig.shape[1]} column(s)")
+    return sig
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def run_fit_signal(args) -> int:
     require_pictures()
     from rankfield.inr import chirp, fit_signal, grid_coordinates, load_signal
@@ -327,7 +397,7 @@ def run_fit_signal(args) -> int:
         t, signal = chirp(args.samples)
         source = f"chirp ({args.samples} samples)"
     else:
-        signal = load_signal(args.signal)
+        signal = _read_signal(args.signal, load_signal)
         t = grid_coordinates(signal.shape[0])
         source = args.signal
     out = Path(args.out)

@@ -30,11 +30,11 @@ def register(sub) -> None:
                         "default: the procedural scene")
     p.add_argument("--pose-model", default="se3", choices=POSE_MODELS.names(),
                    help="fixed poses; se3: BARF's per-frame se(3) correction, on the world side as in BARF's code; "
-                        "se3_camera: the same on the camera side; warp: the invertible neural warp (default: se3, which "
-                        "measures best in benchmarks/pose_nerf.py; see docs/benchmarks.md)")
+                        "se3_camera: the same on the camera side; warp: the invertible neural warp (default: se3; "
+                        "docs/benchmarks.md compares them)")
     p.add_argument("--init", default=None, choices=["file", "noisy", "identity", "gt"],
                    help="initial poses: 'file' refines the poses the data gives (default for DATA), 'noisy' adds "
-                        "BARF's world-side se(3) noise to them (the benchmark protocol; default for the procedural "
+                        "BARF's world-side se(3) noise to them (BARF's evaluation protocol; default for the procedural "
                         "scene), 'identity' starts every camera at the origin (BARF's LLFF protocol); 'gt' is "
                         "another name for 'file'")
     p.add_argument("--noise", type=positive_float, default=None,
@@ -92,7 +92,20 @@ def _downscale(text: str) -> float:
 
 
 def _load(args, scratch: Path):
-    """Training scene, test scene (or None) and a description; validates before anything is written."""
+    """Training scene, test scene (or None) and a description; validates before anything is written.
+
+    Warnings while reading (frames skipped for missing images) are shown once the scene has loaded: when it
+    fails, the error is the one line printed."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        loaded = _load_scene(args, scratch)
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return loaded
+
+
+def _load_scene(args, scratch: Path):
     from rankfield.nerf.data import generate_procedural_scene, holdout_split, load_blender, load_llff
 
     if args.data is None:
