@@ -3,6 +3,7 @@ TensorBoard logger writes what the engine logged."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rankfield._extras import EXTRAS, MissingExtraError, require
+from rankfield._extras import EXTRAS, MissingExtraError, pip_line, require
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +57,7 @@ def test_missing_extra_is_one_line_and_writes_nothing(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1, proc.stderr
     assert lines[0] == ("rankfield: error: pictures: needs the 'plot' extra (matplotlib is missing): "
-                        "pip install 'rankfield[plot]'")
+                        "pip install 'matplotlib>=3.7' 'scikit-image>=0.21' 'scipy>=1.10'")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -68,14 +69,23 @@ def test_discover_without_dynamics_extra(tmp_path):
     """, tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("rankfield: error: rankfield.dynamics: needs the 'dynamics' extra (pysindy is "
-                                   "missing): pip install 'rankfield[dynamics]'")
+                                   "missing): " + pip_line("dynamics"))
 
 
 def test_require():
     assert require("math", "plot").pi == pytest.approx(3.141592653589793)
-    with pytest.raises(MissingExtraError, match=r"pip install 'rankfield\[nerf\]'") as info:
+    with pytest.raises(MissingExtraError, match=re.escape(pip_line("nerf"))) as info:
         require("rankfield_no_such_module", "nerf", "x")
     assert isinstance(info.value, ImportError)
+
+
+def test_pip_line_installs_what_pyproject_declares():
+    """The install line of a missing extra lists the extra's own packages (from the installed metadata), with
+    extras of extras expanded, so it works for a clone as well as a wheel."""
+    assert pip_line("tensorboard") == "pip install 'tensorboard>=2.14'"
+    assert pip_line("nerf") == pip_line("plot")  # nerf = rankfield[plot]
+    assert "'pysindy<3,>=2.1'" in pip_line("all") and "'tensorboard>=2.14'" in pip_line("all")
+    assert pip_line("no_such_extra") == "pip install 'rankfield[no_such_extra]'"
 
 
 def test_extras_table_matches_pyproject():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from rankfield._extras import pip_line
 from rankfield.errors import InputError
 
 
@@ -24,7 +25,7 @@ def add_log_option(p: argparse.ArgumentParser) -> None:
     """--log: where training curves go besides history/metrics.json (training commands only)."""
     p.add_argument("--log", choices=["none", "tensorboard"], default="none",
                    help="tensorboard: also log loss, PSNR, learning rates and images (10 per run) to "
-                        "<out>/tensorboard; needs pip install 'rankfield[tensorboard]' (default: none)")
+                        f"<out>/tensorboard; needs {pip_line('tensorboard')} (default: none)")
 
 
 def log_callbacks(args, out, images=None) -> list:

@@ -17,6 +17,7 @@ import numpy as np
 from rankfield._io import atomic_write, check_memory
 from rankfield.cli._common import (add_common_options, nonneg_float, nonneg_int, positive_float, positive_int,
                                    require_pictures)
+from rankfield._extras import pip_line
 from rankfield.errors import InputError
 
 
@@ -29,9 +30,9 @@ def register(subparsers) -> None:
         from rankfield.dynamics.systems import SYSTEMS
     except ImportError as exc:  # without the `dynamics` extra: the same options, the command says what to install
         message = str(exc) if isinstance(exc, InputError) else (
-            f"discover: needs the 'dynamics' extra ({exc.name or exc} is missing): pip install 'rankfield[dynamics]'")
+            f"discover: needs the 'dynamics' extra ({exc.name or exc} is missing): {pip_line('dynamics')}")
         p = subparsers.add_parser(
-            "discover", help="(needs: pip install 'rankfield[dynamics]')",
+            "discover", help=f"(needs: {pip_line('dynamics')})",
             description=f"Not available in this installation: {message}. {_DESCRIPTION}")
         _add_options(p, systems=None, refine_steps=None, trim=None, bias=None, refine_noise=None)
 
