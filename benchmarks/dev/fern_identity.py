@@ -69,6 +69,10 @@ def main():
     ap.add_argument("--opaque-far", action="store_true", help="RenderConfig.opaque_far (BARF)")
     ap.add_argument("--schedule-steps", type=int, default=None, help="TrainConfig.schedule_steps (BARF: 200000)")
     ap.add_argument("--pose-prior", type=float, default=0.0)
+    ap.add_argument("--motion-scale", type=float, default=1.0,
+                    help="--init gt: scale every camera's rotation (about the recentred mean pose, the identity) "
+                         "and centre offset by this factor (the contraction mode of bas_relief.py)")
+    ap.add_argument("--scale-rotations-only", action="store_true", help="--motion-scale leaves the centres alone")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     if a.pose_eps is not None:
@@ -89,6 +93,12 @@ def main():
         c = train.intrinsics
         train.intrinsics = type(c)(c.fx * a.focal_scale, c.fy * a.focal_scale, c.cx, c.cy, c.width, c.height)
     start = identity_poses(len(train)) if a.init == "identity" else train.poses.clone()
+    if a.motion_scale != 1.0:
+        from rankfield.nerf.geometry import so3_exp, so3_log
+        start = start.clone()
+        start[:, :3, :3] = so3_exp(a.motion_scale * so3_log(start[:, :3, :3]))
+        if not a.scale_rotations_only:
+            start[:, :3, 3] = a.motion_scale * start[:, :3, 3]
     if a.near is not None:
         train.near = a.near
     if a.far is not None:
