@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from rankfield._device import resolve_device  # noqa: E402
 from rankfield.nerf import (RenderConfig, TrainConfig, fit_pose_nerf, generate_procedural_scene,  # noqa: E402
                             identity_poses, load_blender, load_llff, perturb_poses_barf)
 from rankfield.nerf.pipeline import default_configs  # noqa: E402
+from rankfield.nerf.train import CPU_PROTOCOL  # noqa: E402
 from rankfield.nerf.planar import PlanarConfig, success_rate  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -42,13 +44,16 @@ METHODS = ["fixed", "se3", "se3_camera", "warp"]
 COLOURS = {"se3": "C0", "se3_camera": "C1", "warp": "C2"}
 
 
-def run_scene(name, train, test, init, steps, device, rays=480, samples=24, methods=METHODS, log=print, seed=0):
+# the CPU protocol rankfield fit-scene runs by default (rays, samples, field LR), defined once in the library
+RAYS_SAMPLES = f"{CPU_PROTOCOL.rays_per_step} rays x {CPU_PROTOCOL.render.n_samples} samples"
+
+
+def run_scene(name, train, test, init, steps, device, methods=METHODS, log=print, seed=0):
     rows = []
     for method in methods:
         field_cfg, warp_cfg = default_configs(train, quick=True)
         # the final pose LR is each pose model's default (se3 1e-4, warp 1e-3: default_lr_pose_end)
-        cfg = TrainConfig(steps=steps, rays_per_step=rays, lr_field=3e-3, lr_pose=3e-3,
-                          render=RenderConfig(n_samples=samples), progress=False)
+        cfg = replace(CPU_PROTOCOL, steps=steps, progress=False)
         start = train.poses if method == "fixed" else init
         t0 = time.perf_counter()
         res = fit_pose_nerf(train, test, start, method, field_config=field_cfg, warp_config=warp_cfg,
@@ -69,11 +74,10 @@ def run_scene(name, train, test, init, steps, device, rays=480, samples=24, meth
     return rows
 
 
-def field_speeds(train, init, device, rays=480, samples=24, steps=300, log=print):
+def field_speeds(train, init, device, rays=CPU_PROTOCOL.rays_per_step, samples=CPU_PROTOCOL.render.n_samples, steps=300,
+                 log=print):
     """Training steps per second of se(3) refinement with each radiance field on ``train`` (median of
     three timings of ``steps`` steps, each after the same number of warm-up steps)."""
-    from dataclasses import replace
-
     from rankfield.nerf import RadianceField, SE3Refinement, train_scene
 
     base, _ = default_configs(train, quick=True)
@@ -231,7 +235,7 @@ def lego_seeds(seeds, steps, device, t_all):
                                                   [r for r in rows if r["method"] == "se3"])) for k in keys[:3]}
     body = [f"se(3) against the invertible warp on lego_100 (BARF noise sigma 0.15) over {len(seeds)} noise draws "
             f"(noise seed = training seed = {', '.join(map(str, seeds))}), {steps} steps each, the `pose_nerf` "
-            "protocol otherwise (480 rays x 24 samples, pose LR 3e-3 -> 1e-4 se3 / 1e-3 warp). Medians:", "",
+            f"protocol otherwise ({RAYS_SAMPLES}, pose LR 3e-3 -> 1e-4 se3 / 1e-3 warp). Medians:", "",
             markdown_table(med, ["method"] + keys),
             f"The warp is below se(3) in {wins['rot (deg)']} of {len(seeds)} draws on rotation, "
             f"{wins['rel rot (deg)']} on relative rotation and {wins['trans (x100)']} on translation. Per draw:", "",
@@ -317,17 +321,17 @@ def main(argv=None):
             "centre dist = aligned camera-centre distance x100 (scene units); test PSNR/SSIM on test views "
             "rendered at GT poses mapped into the learned frame, then 100 steps of test-time pose refinement (BARF's "
             "protocol; not for fixed GT poses). CPU-sized budgets: "
-            f"{args.lego_steps} steps on lego, {args.fern_steps} on fern, {steps} on the procedural scene, 480 rays x "
-            "24 samples a step, field 3x64 ReLU with coarse-to-fine PE (6 bands, window over 10-50% of the run), "
+            f"{args.lego_steps} steps on lego, {args.fern_steps} on fern, {steps} on the procedural scene, {RAYS_SAMPLES} "
+            "a step, field 3x64 ReLU with coarse-to-fine PE (6 bands, window over 10-50% of the run), "
             "pose LR 3e-3 -> 1e-4 (se3) or 1e-3 (warp), "
-            "field LR 3e-3 -> 1e-4, warp 3 coupling blocks (latent 32, hidden 64), "
+            f"field LR {CPU_PROTOCOL.lr_field:g} -> {CPU_PROTOCOL.lr_field_end:g}, warp 3 coupling blocks (latent 32, hidden 64), "
             f"{torch.get_num_threads()} CPU threads; `train s` = the optimisation alone, `time (s)` adds evaluation. "
             "The papers train 200k steps of 1024-2048 rays x 128 samples.", ""]
     body.append(markdown_table(rows, [k for k in rows[0] if not k.startswith("_")]))
     if read:
         body += ["", "Data read: " + "; ".join(read) + "."]
     if speeds:
-        body += ["", "Training speed of se(3) refinement on lego_100 with each radiance field (480 rays x 24 samples, "
+        body += ["", f"Training speed of se(3) refinement on lego_100 with each radiance field ({RAYS_SAMPLES}, "
                  "median of 3 x 300 steps after a warm-up, this CPU). The pure-PyTorch hash grid (Heo et al.'s "
                  "coarse-to-fine level window and smoothstep interpolation are options of `FieldConfig`) is "
                  "gather/scatter-bound on a CPU; on a GPU (tiny-cuda-nn or not) it is the fast field:", "",

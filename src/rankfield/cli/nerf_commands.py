@@ -5,17 +5,43 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rankfield._io import atomic_write, check_memory
 from rankfield.cli._common import (add_common_options, add_log_option, cli_record, load_run_checkpoint, log_callbacks,
                                    nonneg_float, nonneg_int, positive_float, positive_int, require_pictures)
 from rankfield.errors import InputError
+from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args, show
 from rankfield.nerf.poses import POSE_MODELS, default_lr_pose_end
-from rankfield.nerf.train import GIVEN_POSES, TrainConfig
+from rankfield.nerf.train import CPU_PROTOCOL, GIVEN_POSES
 
-_DEFAULT_STEPS_PROCEDURAL = 1500
 _DEFAULT_STEPS_DATA = 3000
+
+
+def _given_or_protocol(name: str, why: str = "") -> str:
+    """Help text of a default that depends on --init: GIVEN_POSES for poses from a file, else the protocol's."""
+    return f"{show(GIVEN_POSES[name])} for --init file{why}; {show(getattr(CPU_PROTOCOL, name))} otherwise"
+
+
+# TrainConfig fields set by options: default, help and type from CPU_PROTOCOL and TrainConfig's docstring;
+# default=None where the command resolves the default itself (from the data, --init or --pose-model)
+_TRAIN_OPTIONS = (
+    Opt("steps", "--steps", positive_int, default=None,
+        shown=f"{CPU_PROTOCOL.steps} procedural, {_DEFAULT_STEPS_DATA} data"),
+    Opt("schedule_steps", "--schedule-steps", positive_int, shown="--steps"),
+    Opt("pose_warmup", "--pose-warmup", nonneg_int, default=None,
+        shown=_given_or_protocol("pose_warmup", ", where the field should take shape before it judges good poses")),
+    Opt("pose_prior", "--pose-prior", nonneg_float, default=None,
+        shown=_given_or_protocol("pose_prior", ", which keeps given poses from drifting")),
+    Opt("rays_per_step", "--rays", positive_int),
+    Opt("render.n_samples", "--samples", positive_int),
+    Opt("lr_field", "--lr-field", positive_float),
+    Opt("lr_pose", "--lr-pose", positive_float, default=None, shown=_given_or_protocol("lr_pose")),
+    Opt("lr_pose_end", "--lr-pose-end", positive_float,
+        shown=f"{default_lr_pose_end('se3'):g} for se3, {default_lr_pose_end('warp'):g} for the warp, at most "
+              "--lr-pose"),
+)
 
 
 def register(sub) -> None:
@@ -39,30 +65,7 @@ def register(sub) -> None:
                         "another name for 'file'")
     p.add_argument("--noise", type=positive_float, default=None,
                    help="BARF se(3) noise sigma for --init noisy (default: 0.08 procedural, 0.15 otherwise)")
-    p.add_argument("--steps", type=positive_int, default=None,
-                   help=f"optimisation steps (default: {_DEFAULT_STEPS_PROCEDURAL} procedural, {_DEFAULT_STEPS_DATA} data)")
-    p.add_argument("--schedule-steps", type=positive_int, default=None,
-                   help="length of the protocol the LR decays and coarse-to-fine windows are laid out on; a run of "
-                        "--steps below it is that protocol's prefix, e.g. --schedule-steps 200000 --steps 30000 runs "
-                        "the first 30k steps of BARF's schedule (default: --steps)")
-    p.add_argument("--pose-warmup", type=nonneg_int, default=None,
-                   help=f"steps before the poses start moving (default: {GIVEN_POSES['pose_warmup']} for --init file, "
-                        f"where the field should take shape before it judges good poses; {TrainConfig.pose_warmup} "
-                        "otherwise)")
-    p.add_argument("--pose-prior", type=nonneg_float, default=None,
-                   help="weight of a prior that holds each camera near its initial pose, ~ weight x (angle^2 + "
-                        f"shift^2) (default: {GIVEN_POSES['pose_prior']:g} for --init file, which keeps given poses "
-                        f"from drifting; {TrainConfig.pose_prior:g} otherwise)")
-    p.add_argument("--rays", type=positive_int, default=480, help="rays per step (default: 480)")
-    p.add_argument("--samples", type=positive_int, default=24, help="samples per ray (default: 24)")
-    p.add_argument("--lr-field", type=positive_float, default=3e-3,
-                   help="field Adam learning rate, decayed to 1e-4 (default: 3e-3)")
-    p.add_argument("--lr-pose", type=positive_float, default=None,
-                   help=f"pose-model Adam learning rate at the start (default: {GIVEN_POSES['lr_pose']:g} for --init "
-                        f"file, {TrainConfig.lr_pose:g} otherwise)")
-    p.add_argument("--lr-pose-end", type=positive_float, default=None,
-                   help="pose-model learning rate at the end, exponential decay (default: 1e-4 for se3, 1e-3 for the "
-                        "warp)")
+    add_config_options(p, CPU_PROTOCOL, _TRAIN_OPTIONS)
     p.add_argument("--size", type=positive_int, default=32, help="procedural scene image size (default: 32)")
     p.add_argument("--views", type=positive_int, default=24, help="procedural scene training views (default: 24)")
     p.add_argument("--downscale", type=_downscale, default=1.0,
@@ -141,7 +144,6 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     from rankfield.nerf.evaluate import pose_errors
     from rankfield.nerf.pipeline import default_configs, fit_pose_nerf
     from rankfield.nerf.plotting import plot_cameras, save_turntable, save_view_grid, turntable_poses
-    from rankfield.nerf.render import RenderConfig
     from rankfield.nerf.train import CHECKPOINT_KIND
 
     device = resolve_device(args.device)
@@ -156,7 +158,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
         train, test, what = _load(args, Path(tmp))
     kind = args.init or ("noisy" if args.data is None else "file")
     if args.steps is None:
-        args.steps = _DEFAULT_STEPS_PROCEDURAL if args.data is None else _DEFAULT_STEPS_DATA
+        args.steps = CPU_PROTOCOL.steps if args.data is None else _DEFAULT_STEPS_DATA
     if args.noise is None:
         args.noise = 0.08 if args.data is None else 0.15
     if init_c2w is None:
@@ -164,19 +166,15 @@ def run_fit_scene(args: argparse.Namespace) -> int:
                     "identity": lambda: identity_poses(len(train)), "gt": lambda: train.poses.clone(),
                     "file": lambda: train.poses.clone()}[kind]()
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
-    given = GIVEN_POSES if kind in ("file", "gt") else {name: getattr(TrainConfig, name) for name in GIVEN_POSES}
+    given = GIVEN_POSES if kind in ("file", "gt") else {name: getattr(CPU_PROTOCOL, name) for name in GIVEN_POSES}
     for name, value in given.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    cfg = TrainConfig(steps=args.steps, schedule_steps=args.schedule_steps, rays_per_step=args.rays,
-                      render=RenderConfig(n_samples=args.samples), pose_warmup=args.pose_warmup,
-                      pose_prior=args.pose_prior, lr_field=args.lr_field, lr_pose=args.lr_pose,
-                      lr_field_end=min(1e-4, args.lr_field),
-                      lr_pose_end=min(args.lr_pose_end or default_lr_pose_end(args.pose_model), args.lr_pose),
-                      progress=not args.no_progress, seed=args.seed, checkpoint_every=500).validate()
+    cfg = config_from_args(args, CPU_PROTOCOL, _TRAIN_OPTIONS, lr_field_end=min(CPU_PROTOCOL.lr_field_end, args.lr_field),
+                           lr_pose_end=min(args.lr_pose_end or default_lr_pose_end(args.pose_model), args.lr_pose),
+                           progress=not args.no_progress, seed=args.seed).validate()
     args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}
-    rcfg = RenderConfig(n_samples=args.samples, white_background=train.white_background,
-                        inverse_depth=train.forward_facing)
+    rcfg = replace(cfg.render, white_background=train.white_background, inverse_depth=train.forward_facing)
 
     def first_view(trainer):  # training view 0 rendered at its current estimated pose, beside its photograph
         from rankfield.nerf.evaluate import render_view
@@ -192,7 +190,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
           f", pose model={args.pose_model}, {args.steps} steps on {device}")
     if kind in ("file", "gt") and args.pose_model != "fixed":
         print(f"poses: held near the file's (they start at step {cfg.pose_warmup}, pose LR {cfg.lr_pose:g}, prior "
-              f"{cfg.pose_prior:g}; --pose-prior 0 --pose-warmup 0 --lr-pose {TrainConfig.lr_pose:g} to register "
+              f"{cfg.pose_prior:g}; --pose-prior 0 --pose-warmup 0 --lr-pose {CPU_PROTOCOL.lr_pose:g} to register "
               "rough poses)")
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init_c2w, args.pose_model, field_config=field_cfg, warp_config=warp_cfg,

@@ -31,7 +31,7 @@ from rankfield.errors import InputError
 from rankfield.nerf.camera import pixel_points
 from rankfield.nerf.render import RenderConfig, render_rays
 
-__all__ = ["TrainConfig", "TrainResult", "train_scene", "pose_deviation", "GIVEN_POSES"]
+__all__ = ["TrainConfig", "TrainResult", "train_scene", "pose_deviation", "GIVEN_POSES", "CPU_PROTOCOL"]
 
 
 @dataclass
@@ -100,6 +100,11 @@ class TrainConfig(Config):
 #: the poses wait 500 steps for the field to take shape, then move with a 10x smaller LR than registration's,
 #: under a unit prior towards the given ones (evidence: ``docs/guide/nerf.md``, "Poses you already have").
 GIVEN_POSES = {"pose_warmup": 500, "pose_prior": 1.0, "lr_pose": 3e-4}
+
+#: The short CPU protocol that ``rankfield fit-scene`` (its defaults) and ``benchmarks/pose_nerf.py`` share:
+#: 480 rays x 24 samples a step, field LR 3e-3 decayed to 1e-4, a checkpoint every 500 steps where a checkpoint
+#: path is given. The other fields are :class:`TrainConfig`'s defaults.
+CPU_PROTOCOL = TrainConfig(rays_per_step=480, lr_field=3e-3, render=RenderConfig(n_samples=24), checkpoint_every=500)
 
 
 @dataclass

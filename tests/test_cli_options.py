@@ -1,0 +1,119 @@
+"""Issue 34: options that set config fields are generated from the configs (default from a library preset,
+help from the field's documented text), so the CLI cannot disagree with the library."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+
+import pytest
+
+from rankfield.cli import build_parser, main
+from rankfield.cli._options import (ConfigOption, add_config_options, config_from_args, documented_attributes,
+                                    option_help, preset_value, show)
+
+
+def _generated():
+    """(command, action, preset, ConfigOption) for every option generated from a config."""
+    for name, sub in build_parser()._rankfield_commands.items():
+        for action in sub._actions:
+            if hasattr(action, "config_option"):
+                yield (name, action, *action.config_option)
+
+
+def test_options_are_generated_for_fit_scene():
+    flags = {action.option_strings[0] for name, action, _, _ in _generated() if name == "fit-scene"}
+    assert {"--rays", "--samples", "--lr-field", "--lr-pose", "--lr-pose-end", "--steps", "--schedule-steps",
+            "--pose-warmup", "--pose-prior"} <= flags
+
+
+def test_every_generated_option_takes_the_presets_default_and_the_documented_help():
+    seen = 0
+    for command, action, preset, opt in _generated():
+        seen += 1
+        default = preset_value(preset, opt.field) if opt.default is ConfigOption.__dataclass_fields__[
+            "default"].default else opt.default
+        assert action.default == default, (command, opt.flag)
+        owner = preset
+        for part in opt.field.split(".")[:-1]:
+            owner = getattr(owner, part)
+        text = documented_attributes(type(owner))[opt.field.rsplit(".", 1)[-1]]
+        assert text.removesuffix(".") in action.help, (command, opt.flag)
+        shown = opt.shown if opt.shown is not None else show(default)
+        assert action.help.endswith(f"(default: {shown})"), (command, opt.flag)
+        assert action.dest == opt.flag[2:].replace("-", "_")
+    assert seen >= 9
+
+
+def test_fit_scene_defaults_are_the_cpu_protocol_and_help_shows_them(capsys):
+    from rankfield.nerf.train import CPU_PROTOCOL, TrainConfig
+
+    assert (CPU_PROTOCOL.rays_per_step, CPU_PROTOCOL.render.n_samples, CPU_PROTOCOL.lr_field) == (480, 24, 3e-3)
+    assert CPU_PROTOCOL.lr_field_end == TrainConfig.lr_field_end
+    args = build_parser().parse_args(["fit-scene"])
+    assert (args.rays, args.samples, args.lr_field) == (480, 24, 3e-3)
+    assert main(["fit-scene", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for piece in ("rays per step [1024 Blender, 2048 LLFF] (default: 480)", "samples per ray (BARF: 128) (default: 24)",
+                  "field Adam LR, decayed exponentially [5e-4 -> 1e-4] (default: 0.003)",
+                  "(default: 0.0001 for se3, 0.001 for the warp, at most --lr-pose)",
+                  "(default: 0.0003 for --init file; 0.003 otherwise)"):
+        assert piece in text, piece
+
+
+def test_the_benchmark_shares_the_preset():
+    text = (importlib.import_module("rankfield").__file__.rsplit("/src/", 1)[0] + "/benchmarks/pose_nerf.py")
+    try:
+        source = open(text).read()
+    except OSError:
+        pytest.skip("benchmarks/ not in this checkout")
+    assert "CPU_PROTOCOL" in source and "rays_per_step=480" not in source and "lr_field=3e-3" not in source
+
+
+@pytest.mark.parametrize("module, name", [("rankfield.nerf.train", "TrainConfig"), ("rankfield.nerf.render", "RenderConfig"),
+                                          ("rankfield.inr", "FitConfig"), ("rankfield.inr", "MLPConfig")])
+def test_every_config_field_is_documented(module, name):
+    cls = getattr(importlib.import_module(module), name)
+    documented = documented_attributes(cls)
+    assert [f.name for f in dataclasses.fields(cls) if f.name not in documented] == []
+    assert set(documented) <= {f.name for f in dataclasses.fields(cls)}
+
+
+def test_attributes_parser_joint_entries_continuations_and_markup():
+    class Demo:
+        """Demo.
+
+        Attributes:
+            a, b: first and last rate, ``lr -> lr_end``;
+                continued here with 100%.
+            c (int): see :func:`~rankfield.nerf.train.train_scene`.
+            d: *emphasis* stays words, 2 * 3 stays.
+
+        Examples:
+            e: not an attribute.
+        """
+
+    doc = documented_attributes(Demo)
+    assert doc == {"a": "first and last rate, lr -> lr_end; continued here with 100%%.",
+                   "b": "first and last rate, lr -> lr_end; continued here with 100%%.",
+                   "c": "see train_scene.", "d": "emphasis stays words, 2 * 3 stays."}
+
+
+def test_generated_options_round_trip_to_the_preset():
+    import argparse
+
+    from rankfield.nerf.train import CPU_PROTOCOL
+
+    opts = (ConfigOption("rays_per_step", "--rays"), ConfigOption("render.n_samples", "--samples"),
+            ConfigOption("lr_field", "--lr-field"), ConfigOption("schedule_steps", "--schedule-steps"),
+            ConfigOption("progress", "--progress"))
+    p = argparse.ArgumentParser()
+    add_config_options(p, CPU_PROTOCOL, opts)
+    assert config_from_args(p.parse_args([]), CPU_PROTOCOL, opts) == CPU_PROTOCOL
+    cfg = config_from_args(p.parse_args(["--samples", "8", "--schedule-steps", "9", "--no-progress"]), CPU_PROTOCOL,
+                           opts, seed=3)
+    assert (cfg.render.n_samples, cfg.schedule_steps, cfg.progress, cfg.seed) == (8, 9, False, 3)
+    assert cfg.render.chunk == CPU_PROTOCOL.render.chunk and cfg.rays_per_step == 480
+    assert "(default: 480)" in option_help(CPU_PROTOCOL, opts[0])
+    with pytest.raises(SystemExit):
+        p.parse_args(["--rays", "many"])
