@@ -9,6 +9,7 @@ from pathlib import Path
 from rankfield._io import atomic_write, check_memory
 from rankfield.cli._common import (add_common_options, add_log_option, cli_record, load_run_checkpoint, log_callbacks,
                                   positive_float, positive_int, require_pictures)
+from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args
 from rankfield.errors import InputError
 
 
@@ -48,24 +49,22 @@ def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, 
     g.add_argument("--batchnorm", action="store_true", help="BatchNorm after every hidden linear layer")
 
 
-def _add_train_options(p: argparse.ArgumentParser, steps: int, lr: float, single: bool = True) -> None:
-    from rankfield._config import choices_of
+# FitConfig fields set by options: default, help and type from FitConfig's defaults and docstring
+_FIT_OPTIONS = (Opt("lr", "--lr", positive_float), Opt("lr_schedule", "--lr-schedule"),
+                Opt("lr_end", "--lr-end", positive_float, shown="lr / 10"),
+                Opt("batch_size", "--batch-size", positive_int, shown="full batch"))
+_FIT_SINGLE_OPTIONS = (Opt("optimizer", "--optimizer"), Opt("amp", "--amp"), Opt("compile", "--compile"))
+
+
+def _add_train_options(p: argparse.ArgumentParser, steps: int, single: bool = True) -> None:
     from rankfield.inr import FitConfig
 
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=positive_int, default=steps, help=f"optimizer steps (default: {steps})")
-    g.add_argument("--lr", type=positive_float, default=lr, help=f"peak learning rate (default: {lr})")
-    g.add_argument("--lr-schedule", default="cosine", choices=choices_of(FitConfig, "lr_schedule"),
-                   help="learning-rate schedule from --lr to --lr-end (default: cosine)")
-    g.add_argument("--lr-end", type=positive_float, default=None, help="final learning rate (default: lr / 10)")
-    g.add_argument("--batch-size", type=positive_int, default=None, help="samples per step (default: full batch)")
+    add_config_options(g, FitConfig(), _FIT_OPTIONS)
     if not single:  # fit-images: Adam, full precision, no checkpoints
         return
-    g.add_argument("--optimizer", default="adam", choices=choices_of(FitConfig, "optimizer"),
-                   help="optimizer (default: adam)")
-    g.add_argument("--amp", action="store_true",
-                   help="bf16 autocast on CUDA for training and evaluation (default: off, full precision)")
-    g.add_argument("--compile", action="store_true", help="torch.compile the model")
+    add_config_options(g, FitConfig(), _FIT_SINGLE_OPTIONS)
     g.add_argument("--resume", default=None, help="continue from a checkpoint written by an earlier run")
 
 
@@ -82,7 +81,7 @@ def register(sub) -> None:
     p.add_argument("--holdout", action="store_true",
                    help="train on the every-other-pixel grid and report PSNR on the held-out pixels")
     _add_model_options(p, "sine", 256, 3)
-    _add_train_options(p, 300, 1e-3)
+    _add_train_options(p, 300)
     add_log_option(p)
     add_common_options(p, "outputs/fit-image")
     p.set_defaults(func=run_fit_image)
@@ -104,7 +103,7 @@ def register(sub) -> None:
     m.add_argument("--target-psnr", type=positive_float, default=None,
                    help="stop each image's network once its training PSNR reaches this (dB)")
     _add_model_options(m, "sine", 64, 3)
-    _add_train_options(m, 300, 1e-3, single=False)
+    _add_train_options(m, 300, single=False)
     add_common_options(m, "outputs/fit-images")
     m.set_defaults(func=run_fit_images)
 
@@ -115,7 +114,7 @@ def register(sub) -> None:
     q.add_argument("signal", nargs="?", default=None, help="signal file; default: a chirp from 2 to 60 cycles")
     q.add_argument("--samples", type=positive_int, default=2048, help="samples of the generated chirp (default: 2048)")
     _add_model_options(q, "sine", 128, 3)
-    _add_train_options(q, 500, 1e-3)
+    _add_train_options(q, 500)
     add_log_option(q)
     add_common_options(q, "outputs/fit-signal")
     q.set_defaults(func=run_fit_signal)
@@ -162,11 +161,9 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
                     linear=args.linear, rank=args.rank, width=args.width, depth=args.depth, omega0=omega0,
                     batchnorm=args.batchnorm, seed=args.seed, **extra).validate()
     single = args.command != "fit-images"
-    cfg = FitConfig(steps=args.steps, lr=args.lr, lr_end=args.lr_end, lr_schedule=args.lr_schedule,
-                    batch_size=args.batch_size, device=args.device,
-                    progress=not args.no_progress, seed=args.seed,
-                    **(dict(optimizer=args.optimizer, amp=args.amp, compile=args.compile,
-                            checkpoint_path=str(out / "checkpoint.pt")) if single else {})).validate()
+    cfg = config_from_args(args, FitConfig(), _FIT_OPTIONS + (_FIT_SINGLE_OPTIONS if single else ()),
+                           steps=args.steps, device=args.device, progress=not args.no_progress, seed=args.seed,
+                           **(dict(checkpoint_path=str(out / "checkpoint.pt")) if single else {})).validate()
     args._configs = {"model": mlp.to_dict(), "fit": {k: v for k, v in cfg.to_dict().items() if k != "checkpoint_path"}}
     return CoordinateMLP(mlp), cfg
 
