@@ -54,8 +54,8 @@ def test_fit_scene_defaults_are_the_cpu_protocol_and_help_shows_them(capsys):
     assert (args.rays, args.samples, args.lr_field) == (480, 24, 3e-3)
     assert main(["fit-scene", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    for piece in ("rays per step [1024 Blender, 2048 LLFF] (default: 480)", "samples per ray (BARF: 128) (default: 24)",
-                  "field Adam LR, decayed exponentially [5e-4 -> 1e-4] (default: 0.003)",
+    for piece in ("rays per step (default: 480)", "samples per ray (BARF uses 128) (default: 24)",
+                  "field Adam learning rate at the start, decayed exponentially to lr_field_end (default: 0.003)",
                   "(default: 0.0001 for se3, 0.001 for the warp, at most --lr-pose)",
                   "(default: 0.0003 for --init file; 0.003 otherwise)"):
         assert piece in text, piece

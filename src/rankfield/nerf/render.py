@@ -31,7 +31,7 @@ class RenderConfig(Config):
     """Ray sampling and compositing.
 
     Attributes:
-        n_samples: samples per ray (BARF: 128).
+        n_samples: samples per ray (BARF uses 128).
         stratified: jitter samples within their bins during training (evaluation is always deterministic).
         inverse_depth: sample uniformly in ``1/t`` (forward-facing scenes).
         white_background: composite remaining transmittance on white (True) or black (False).

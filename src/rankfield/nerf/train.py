@@ -36,24 +36,28 @@ __all__ = ["TrainConfig", "TrainResult", "train_scene", "pose_deviation", "GIVEN
 
 @dataclass
 class TrainConfig(Config):
-    """Optimisation settings (authors' Blender values in brackets; the defaults suit short CPU runs).
+    """Optimisation settings of a pose-NeRF run; the defaults suit short CPU runs.
+
+    BARF's and the invertible warp's authors train Blender scenes for 200k steps of 1024 rays (LLFF: 2048)
+    with field LR 5e-4 -> 1e-4 and pose LR 1e-3 -> 1e-5; ``CPU_PROTOCOL`` is the preset of
+    ``rankfield fit-scene`` and the benchmark.
 
     Attributes:
-        steps: optimisation steps [200k].
-        schedule_steps: length of the protocol every schedule is laid out on (LR decays, the pose warm-up's
-            end, the coarse-to-fine windows of the field and the warp); ``None``: ``steps``. With
-            ``schedule_steps=200_000`` (BARF's), ``steps=30_000`` runs the first 30k steps of BARF's protocol
-            -- a prefix of the full run, not a compressed copy of it. Steps past it hold the final values.
-        rays_per_step: rays per step [1024 Blender, 2048 LLFF].
+        steps: optimisation steps.
+        schedule_steps: length of the protocol that the LR decays, the pose warm-up and the coarse-to-fine
+            windows are laid out on; a run of fewer steps is its prefix, e.g. 30k steps of BARF's 200k
+            (``None``: the run's own length).
+        rays_per_step: rays per step.
         frames_per_step: frames the rays are drawn from each step (``None``: all frames).
-        lr_field, lr_field_end: field Adam LR, decayed exponentially [5e-4 -> 1e-4].
-        lr_pose, lr_pose_end: pose-model Adam LR [1e-3 -> 1e-5]; ``lr_pose_end=None`` takes the pose
-            model's ``default_lr_pose_end`` (se3 1e-4, warp 1e-3), at most ``lr_pose``.
-        pose_warmup: steps before the poses start moving (the field first settles).
-        pose_prior: weight ``lambda`` of a Gaussian prior that holds each camera near its initial pose:
-            ``lambda * mean_i (||R_i - R0_i||_F^2 / 2 + ||c_i - c0_i||^2)`` over the step's frames (``~ lambda
-            (theta^2 + d^2)``: rotation angle in radians, centre shift in scene units), for any pose model. For
-            poses that are already good (``rankfield fit-scene DATA``, ``--init file``); 0 (default): off.
+        lr_field: field Adam learning rate at the start, decayed exponentially to ``lr_field_end``.
+        lr_field_end: field learning rate at the end.
+        lr_pose: pose-model Adam learning rate at the start, decayed exponentially to ``lr_pose_end``.
+        lr_pose_end: pose-model learning rate at the end (``None``: the pose model's own,
+            ``default_lr_pose_end``, at most ``lr_pose``).
+        pose_warmup: steps before the poses start moving, while the field first takes shape.
+        pose_prior: weight of a prior that holds each camera near its initial pose, about weight x (angle^2 +
+            shift^2) (radians, scene units; ``lambda * mean_i (||R_i - R0_i||_F^2 / 2 + ||c_i - c0_i||^2)``);
+            for poses that are already good; 0 turns it off.
         render: sampling/compositing settings.
         log_every: steps per history entry (one host sync and NaN check each).
         checkpoint_every: steps between checkpoints (0: only at the end).
