@@ -153,6 +153,29 @@ def read_csv(path: str, time_column: str | None, columns: str | None):
     return data[:, 0], data[:, 1:], wanted
 
 
+def _plan(x, cfg, refine, auto_passes: int, auto_noise: float, degree: int, criterion: str, threshold) -> str:
+    """One line saying what ``discover`` is about to do (the progress bar of each pass shows its time left).
+
+    Example:
+        >>> import numpy as np
+        >>> from rankfield.dynamics import RKTVConfig
+        >>> _plan(np.zeros((1000, 3)), RKTVConfig(), "auto", 2, 0.03, 2, "bic", None)  # doctest: +NORMALIZE_WHITESPACE
+        'plan: RKTV-INR denoises 1000 samples x 3 states (2000 steps), then 2 model-in-the-loop passes of 1000
+        steps if the estimated noise is at least 3% of the signal; SINDy, polynomials of degree 2, threshold by bic'
+    """
+    n, d = x.shape
+    if refine == "auto":
+        then = (f"then {auto_passes} model-in-the-loop passes of {cfg.refine_steps} steps if the estimated noise is "
+                f"at least {auto_noise:.0%} of the signal")
+    elif int(refine) > 0:
+        then = f"then {int(refine)} model-in-the-loop passes of {cfg.refine_steps} steps"
+    else:
+        then = "no refinement"
+    rule = f"fixed threshold {threshold:g}" if threshold is not None else f"threshold by {criterion}"
+    return (f"plan: RKTV-INR denoises {n} samples x {d} states ({cfg.steps} steps), {then}; SINDy, polynomials "
+            f"of degree {degree}, {rule}")
+
+
 def run_discover(args) -> int:
     require_pictures()
     from rankfield.dynamics import RKTVConfig, add_noise, discover, get_system, validate_model
@@ -189,7 +212,9 @@ def run_discover(args) -> int:
                      refine_steps=args.refine_steps or RKTVConfig.refine_steps,
                      omega0="auto" if args.omega0 is None else args.omega0,
                      weight_tv="auto" if args.weight_tv is None else args.weight_tv).validate()
-    from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, TRIM_DEFAULT
+    from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, REFINE_AUTO_PASSES, TRIM_DEFAULT
+
+    print(_plan(x, cfg, args.refine, REFINE_AUTO_PASSES, REFINE_AUTO_NOISE, degree, args.criterion, args.threshold))
 
     trim = TRIM_DEFAULT if args.trim is None else args.trim
     bias = BIAS_WEIGHTING_C if args.bias_weighting is None else args.bias_weighting or None
