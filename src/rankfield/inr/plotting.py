@@ -128,7 +128,8 @@ def save_signal_plot(path: str | Path, t: torch.Tensor, target: torch.Tensor, pr
 
 
 def save_image_grid(path: str | Path, targets: torch.Tensor, preds: torch.Tensor, titles: list[str]) -> Path:
-    """Targets (top row) above their reconstructions (bottom row, titled), for up to 8 images."""
+    """Targets (top row, labelled "target") above their reconstructions (bottom row, "reconstruction"), each
+    column titled with ``titles[j] = (top title, bottom title)``, for up to 8 images."""
     plt = _plt()
     k = min(8, targets.shape[0])
     fig, axes = plt.subplots(2, k, figsize=(2.2 * k, 4.8), squeeze=False)
@@ -139,6 +140,9 @@ def save_image_grid(path: str | Path, targets: torch.Tensor, preds: torch.Tensor
             axes[row][j].axis("off")
         axes[0][j].set_title(titles[j][0], fontsize=8)
         axes[1][j].set_title(titles[j][1], fontsize=8)
+    for row, label in enumerate(("target", "reconstruction")):
+        axes[row][0].text(-0.06, 0.5, label, transform=axes[row][0].transAxes, rotation=90, ha="right", va="center",
+                          fontsize=9)
     fig.tight_layout()
     save_figure(fig, path, dpi=110)
     plt.close(fig)

@@ -41,20 +41,43 @@ def plot_cameras(gt: torch.Tensor, initial: torch.Tensor | None, estimated: torc
     return path
 
 
-def save_view_grid(renders: torch.Tensor, targets: torch.Tensor, path, max_views: int = 6) -> Path:
-    """Rows: ground truth over rendering, for up to ``max_views`` test views (PNG).
+def save_view_grid(renders: torch.Tensor, targets: torch.Tensor, path, max_views: int = 6,
+                   labels: tuple[str, str] = ("ground truth", "rendered")) -> Path:
+    """Ground truth (top row) over renderings (bottom row), for up to ``max_views`` test views (PNG), rows labelled
+    with ``labels`` and columns with the view's index and PSNR.
 
-    Views smaller than 128 px are enlarged by pixel repetition so that they can be looked at."""
-    import imageio.v3 as iio
+    Example:
+        >>> import tempfile, torch
+        >>> from rankfield.nerf.plotting import save_view_grid
+        >>> imgs = torch.rand(2, 8, 8, 3, generator=torch.Generator().manual_seed(0))
+        >>> save_view_grid(imgs, imgs, tempfile.mkdtemp() + "/views.png").name
+        'views.png'
+    """
+    Figure = require("matplotlib.figure", "plot", "pictures").Figure
 
     n = min(max_views, renders.shape[0])
-    top = np.concatenate([targets[i].cpu().numpy() for i in range(n)], 1)
-    bottom = np.concatenate([renders[i].cpu().numpy() for i in range(n)], 1)
-    img = (np.concatenate([top, bottom], 0).clip(0, 1) * 255 + 0.5).astype(np.uint8)
-    rep = max(1, 128 // max(1, min(renders.shape[1], renders.shape[2])))
-    img = img.repeat(rep, 0).repeat(rep, 1)
+    h, w = renders.shape[1], renders.shape[2]
+    scale = 1.8 / max(h, w)
+    fig = Figure(figsize=(0.6 + n * w * scale, 0.5 + 2 * h * scale + 0.4))
+    axes = fig.subplots(2, n, squeeze=False)
+    for j in range(n):
+        t, r = targets[j].detach().cpu().float().clamp(0, 1), renders[j].detach().cpu().float().clamp(0, 1)
+        mse = float(((t - r) ** 2).mean())
+        psnr = -10 * math.log10(max(mse, 1e-10))
+        for row, img in enumerate((t, r)):
+            ax = axes[row][j]
+            a = img.numpy()
+            ax.imshow(a[..., 0] if a.shape[-1] == 1 else a, cmap="gray" if a.shape[-1] == 1 else None,
+                      interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[0][j].set_title(f"view {j}", fontsize=8)
+        axes[1][j].set_xlabel(f"{psnr:.1f} dB", fontsize=8)
+    for row, label in enumerate(labels):
+        axes[row][0].set_ylabel(label, fontsize=9)
+    fig.tight_layout()
     path = Path(path)
-    write_image(path, img)
+    save_figure(fig, path, dpi=110)
     return path
 
 
