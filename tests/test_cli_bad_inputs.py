@@ -16,7 +16,7 @@ from torch import nn
 from rankfield._engine import save_checkpoint
 from rankfield._extras import pip_line
 from rankfield.cli import main
-from rankfield.nerf.data import generate_procedural_scene
+from rankfield.nerf.procedural import generate_procedural_scene
 
 TINY_IMAGE = ["--steps", "2", "--width", "8", "--depth", "1", "--size", "8", "--no-progress"]
 TINY_SIGNAL = ["--steps", "2", "--width", "8", "--depth", "1", "--samples", "16", "--no-progress"]

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from rankfield.errors import InputError
-from rankfield.nerf.data import (MissingFramesWarning, generate_procedural_scene, load_blender, load_llff, load_scene,
-                                 perturb_poses_barf, perturb_poses_l2g)
+from rankfield.nerf.data import MissingFramesWarning, load_blender, load_llff, load_scene
+from rankfield.nerf.poses import perturb_poses_barf, perturb_poses_l2g
+from rankfield.nerf.procedural import generate_procedural_scene
 from rankfield.nerf.evaluate import pose_errors
 from tests.nerf.conftest import write_png
 
@@ -118,7 +119,7 @@ def test_procedural_scene_roundtrip(tmp_path):
 
 
 def test_perturbations_are_seeded_and_sized():
-    from rankfield.nerf.data import procedural_camera_poses
+    from rankfield.nerf.procedural import procedural_camera_poses
 
     gt = procedural_camera_poses(30).float()
     a, b = perturb_poses_barf(gt, 0.15, seed=3), perturb_poses_barf(gt, 0.15, seed=3)
@@ -130,3 +131,16 @@ def test_perturbations_are_seeded_and_sized():
     ang = torch.rad2deg(torch.arccos(((l2g[:, :3, :3] @ gt[:, :3, :3].transpose(1, 2)).diagonal(0, 1, 2).sum(-1) - 1)
                                      .div(2).clamp(-1, 1)))
     assert 4 < float(ang.mean()) < 12  # |N(0, 10)| has mean 7.98
+
+
+def test_moved_names_keep_their_old_imports():
+    """Issue 34 moved the procedural scene and the pose noise out of nerf/data.py; old imports still work."""
+    import rankfield.nerf as nerf
+    from rankfield.nerf import data, poses, procedural
+
+    for name in ("generate_procedural_scene", "procedural_camera_poses"):
+        assert getattr(data, name) is getattr(procedural, name)
+    for name in ("perturb_poses_barf", "perturb_poses_l2g", "identity_poses"):
+        assert getattr(data, name) is getattr(poses, name) is getattr(nerf, name)
+    assert nerf.generate_procedural_scene is procedural.generate_procedural_scene
+    assert set(data.__all__) <= set(dir(data))

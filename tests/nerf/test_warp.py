@@ -6,7 +6,7 @@ import torch
 from rankfield.nerf.geometry import rigid_fit, se3_exp
 from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, SE3Refinement, WarpConfig,
                                   make_pose_model)
-from rankfield.nerf.data import procedural_camera_poses
+from rankfield.nerf.procedural import procedural_camera_poses
 from rankfield.nerf.camera import pixel_points, rays_from_poses, Intrinsics
 
 

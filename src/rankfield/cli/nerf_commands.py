@@ -109,7 +109,8 @@ def _load(args, scratch: Path):
 
 
 def _load_scene(args, scratch: Path):
-    from rankfield.nerf.data import generate_procedural_scene, holdout_split, load_blender, load_llff
+    from rankfield.nerf.data import holdout_split, load_blender, load_llff
+    from rankfield.nerf.procedural import generate_procedural_scene
 
     if args.data is None:
         root = generate_procedural_scene(scratch / "scene", n_train=args.views, n_test=6, size=args.size, seed=args.seed)
@@ -140,10 +141,10 @@ def run_fit_scene(args: argparse.Namespace) -> int:
 
     from rankfield._device import resolve_device
     from rankfield.errors import InputError
-    from rankfield.nerf.data import identity_poses, perturb_poses_barf
     from rankfield.nerf.evaluate import pose_errors
     from rankfield.nerf.pipeline import default_configs, fit_pose_nerf
     from rankfield.nerf.plotting import plot_cameras, save_turntable, save_view_grid, turntable_poses
+    from rankfield.nerf.poses import identity_poses, perturb_poses_barf
     from rankfield.nerf.train import CHECKPOINT_KIND
 
     device = resolve_device(args.device)

@@ -27,8 +27,7 @@ Also: :func:`load_llff`, :func:`load_scene`, pose models (:class:`FixedPoses`, :
 """
 
 from rankfield.nerf.camera import Intrinsics, look_at, pixel_points, rays_from_poses
-from rankfield.nerf.data import (MissingFramesWarning, Scene, generate_procedural_scene, identity_poses, load_blender,
-                                 load_llff, load_scene, perturb_poses_barf, perturb_poses_l2g)
+from rankfield.nerf.data import MissingFramesWarning, Scene, load_blender, load_llff, load_scene
 from rankfield.nerf.evaluate import (evaluate_views, pose_errors, refine_test_poses, relative_rotation_errors,
                                      render_view)
 from rankfield.nerf.field import FieldConfig, RadianceField
@@ -36,7 +35,9 @@ from rankfield.nerf.geometry import (compose, invert, procrustes_sim3, rigid_fit
                                      se3_log, so3_exp, so3_log)
 from rankfield.nerf.pipeline import PoseNerfResult, fit_pose_nerf
 from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, PoseModel, SE3Refinement,
-                                  WarpConfig, default_lr_pose_end, make_pose_model)
+                                  WarpConfig, default_lr_pose_end, identity_poses, make_pose_model, perturb_poses_barf,
+                                  perturb_poses_l2g)
+from rankfield.nerf.procedural import generate_procedural_scene
 from rankfield.nerf.render import RenderConfig, render_image, render_rays, volume_render
 from rankfield.nerf.train import TrainConfig, TrainResult, train_scene
 

@@ -8,7 +8,7 @@
    the field frozen. 5. PSNR and SSIM from :mod:`rankfield.inr.metrics`.
 
 Examples:
-    >>> from rankfield.nerf.data import perturb_poses_barf, procedural_camera_poses
+    >>> from rankfield.nerf.procedural import procedural_camera_poses
     >>> gt = procedural_camera_poses(8).float()
     >>> pose_errors(gt, gt)["rotation_deg_mean"] < 1e-3
     True

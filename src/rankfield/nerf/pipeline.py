@@ -2,7 +2,7 @@
 
 Examples:
     >>> import tempfile
-    >>> from rankfield.nerf.data import generate_procedural_scene, load_blender, perturb_poses_barf
+    >>> from rankfield.nerf import generate_procedural_scene, load_blender, perturb_poses_barf
     >>> root = generate_procedural_scene(tempfile.mkdtemp(), n_train=6, n_test=1, size=12)
     >>> tr, te = load_blender(root, "train"), load_blender(root, "test")
     >>> res = fit_pose_nerf(tr, te, perturb_poses_barf(tr.poses, 0.05), "se3",

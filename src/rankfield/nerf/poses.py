@@ -12,6 +12,9 @@ for evaluation (:meth:`PoseModel.poses`), and may add a regulariser (the warp's 
   loss ``||x_W - T_t x_C||^2`` uses the differentiable Kabsch fit ``T_t``, which is also the frame's
   explicit pose.
 
+Initial poses for them: :func:`perturb_poses_barf` and :func:`perturb_poses_l2g` (synthetic noise on
+ground-truth poses, as in BARF and L2G) and :func:`identity_poses`.
+
 Examples:
     >>> init = torch.eye(4)[:3].expand(3, 3, 4).clone()
     >>> model = InvertibleWarpPoses(init, WarpConfig(latent_dim=16, hidden=32))
@@ -22,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,10 +38,11 @@ from rankfield._registry import Registry
 from rankfield.errors import InputError
 from rankfield.inr import PositionalEncoding
 from rankfield.nerf.camera import rays_from_poses
-from rankfield.nerf.geometry import compose, invert, rigid_fit, se3_exp
+from rankfield.nerf.geometry import compose, invert, rigid_fit, se3_exp, so3_exp
 
 __all__ = ["PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "CouplingBlock", "InvertibleWarp",
-           "InvertibleWarpPoses", "make_pose_model", "default_lr_pose_end"]
+           "InvertibleWarpPoses", "make_pose_model", "default_lr_pose_end", "perturb_poses_barf", "perturb_poses_l2g",
+           "identity_poses"]
 
 
 class PoseModel(nn.Module):
@@ -438,3 +443,53 @@ def make_pose_model(kind: str, c2w_init: torch.Tensor, warp_config: WarpConfig |
         warp_config.validate()
     with fork_rng(seed):
         return factory(c2w_init, warp_config, seed=seed)
+
+
+# ----------------------------------------------------------------------------------------------- pose noise
+def perturb_poses_barf(c2w: torch.Tensor, sigma: float = 0.15, seed: int = 0,
+                       side: str = "world") -> torch.Tensor:
+    """BARF's synthetic noise: ``xi ~ N(0, sigma^2 I_6)`` in se(3) ``[w, v]`` composed with the GT pose.
+
+    ``side="world"`` (BARF's code: ``pose = compose([noise, pose_gt])``, i.e. ``w2c_init = w2c_gt o exp(xi)``):
+    the noise acts in world coordinates, so cameras orbit the object (a rotation of the world about its
+    origin moves every camera centre by about ``|w| * distance``). ``side="camera"``
+    (``w2c_init = exp(xi) o w2c_gt``): each camera turns about its own centre and shifts by about ``|v|``.
+    At sigma 0.15 on lego the mean initial centre error is about 0.82 (world) against 0.25 (camera).
+
+    Examples:
+        >>> import torch
+        >>> from rankfield.nerf import look_at, perturb_poses_barf
+        >>> gt = look_at(torch.tensor([[0.0, -4.0, 0.0], [4.0, 0.0, 0.0]]))
+        >>> a, b = perturb_poses_barf(gt, 0.15, seed=0), perturb_poses_barf(gt, 0.15, seed=0, side="camera")
+        >>> a.shape, torch.allclose(a[:, :3, :3], b[:, :3, :3], atol=1e-6)
+        (torch.Size([2, 3, 4]), False)
+    """
+    if side not in ("world", "camera"):
+        raise InputError(f"side must be 'world' (BARF) or 'camera', got {side!r}")
+    gen = torch.Generator().manual_seed(seed)
+    xi = torch.randn(c2w.shape[0], 6, generator=gen, dtype=torch.float64) * sigma
+    w2c_gt = invert(c2w.double())
+    w2c = compose(w2c_gt, se3_exp(xi)) if side == "world" else compose(se3_exp(xi), w2c_gt)
+    return invert(w2c).to(c2w.dtype)
+
+
+def perturb_poses_l2g(c2w: torch.Tensor, rotation_deg: float = 15.0, translation: float = 0.15,
+                      seed: int = 0) -> torch.Tensor:
+    """L2G-style noise: each camera rotated about a uniformly random axis by ``|N(0, rotation_deg^2)|``
+    degrees (about its own centre) and moved by ``N(0, translation^2 I_3)``."""
+    gen = torch.Generator().manual_seed(seed)
+    n = c2w.shape[0]
+    axis = torch.randn(n, 3, generator=gen, dtype=torch.float64)
+    axis = axis / axis.norm(dim=-1, keepdim=True)
+    angle = torch.randn(n, 1, generator=gen, dtype=torch.float64).abs() * math.radians(rotation_deg)
+    dR = so3_exp(axis * angle)
+    dt = torch.randn(n, 3, generator=gen, dtype=torch.float64) * translation
+    c2w = c2w.double()
+    R = c2w[:, :3, :3] @ dR
+    t = c2w[:, :3, 3] + dt
+    return torch.cat([R, t[..., None]], -1).float()
+
+
+def identity_poses(n: int) -> torch.Tensor:
+    """``n`` identity camera-to-world poses (identity init for forward-facing scenes)."""
+    return torch.eye(4)[:3].expand(n, 3, 4).clone()

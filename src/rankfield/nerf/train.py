@@ -7,8 +7,8 @@ Each step draws ``rays_per_step`` rays spread evenly over
 
 Examples:
     >>> import tempfile
-    >>> from rankfield.nerf import data, poses, field
-    >>> root = data.generate_procedural_scene(tempfile.mkdtemp(), n_train=3, n_test=0, size=8)
+    >>> from rankfield.nerf import data, poses, field, procedural
+    >>> root = procedural.generate_procedural_scene(tempfile.mkdtemp(), n_train=3, n_test=0, size=8)
     >>> scene = data.load_blender(root)
     >>> result = train_scene(scene, field.RadianceField(field.FieldConfig(width=16, depth=1)),
     ...                      poses.SE3Refinement(scene.poses), TrainConfig(steps=2, rays_per_step=32, progress=False))
