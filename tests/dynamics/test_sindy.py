@@ -214,20 +214,20 @@ def test_bias_weighting_removes_a_smoothers_bias_at_sharp_features():
 
 
 def test_auto_bias_weighting_is_on_for_rktv_only(monkeypatch):
-    import rankfield.dynamics.sindy as sindy
+    import rankfield.dynamics.discovery as discovery
     calls = []
-    real = sindy.bias_weights
+    real = discovery.bias_weights
 
-    def spy(x_dot, t, c=sindy.BIAS_WEIGHTING_C):
+    def spy(x_dot, t, c=discovery.BIAS_WEIGHTING_C):
         calls.append(c)
         return real(x_dot, t, c)
-    monkeypatch.setattr(sindy, "bias_weights", spy)
+    monkeypatch.setattr(discovery, "bias_weights", spy)
     system, t, x, y = _lv()
     discover(y, t, config=RKTVConfig(steps=30, progress=False), threshold=0.05, refine=0)  # auto, RKTV-INR: on, c = 10
-    assert calls == [sindy.BIAS_WEIGHTING_C]
+    assert calls == [discovery.BIAS_WEIGHTING_C]
     discover(y, t, differentiation=ps.FiniteDifference(), threshold=0.05)  # auto, another method: off
     discover(y, t, config=RKTVConfig(steps=30, progress=False), threshold=0.05, bias_weighting=None, refine=0)
-    assert calls == [sindy.BIAS_WEIGHTING_C]
+    assert calls == [discovery.BIAS_WEIGHTING_C]
     # weights reach the optimizer's fit, one per regression row, in the records' order
     seen = []
 

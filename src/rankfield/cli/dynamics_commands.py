@@ -26,8 +26,9 @@ def register(subparsers) -> None:
     the extra the help says what to install and running the command prints that as its one-line error."""
     try:
         from rankfield.dynamics.denoise import RKTVConfig
-        from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, TRIM_DEFAULT
+        from rankfield.dynamics.discovery import REFINE_AUTO_NOISE, TRIM_DEFAULT
         from rankfield.dynamics.systems import SYSTEMS
+        from rankfield.dynamics.weighting import BIAS_WEIGHTING_C
     except ImportError as exc:  # without the `dynamics` extra: the same options, the command says what to install
         message = str(exc) if isinstance(exc, InputError) else (
             f"discover: needs the 'dynamics' extra ({exc.name or exc} is missing): {pip_line('dynamics')}")
@@ -212,7 +213,8 @@ def run_discover(args) -> int:
                      refine_steps=args.refine_steps or RKTVConfig.refine_steps,
                      omega0="auto" if args.omega0 is None else args.omega0,
                      weight_tv="auto" if args.weight_tv is None else args.weight_tv).validate()
-    from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, REFINE_AUTO_PASSES, TRIM_DEFAULT
+    from rankfield.dynamics.discovery import REFINE_AUTO_NOISE, REFINE_AUTO_PASSES, TRIM_DEFAULT
+    from rankfield.dynamics.weighting import BIAS_WEIGHTING_C
 
     print(_plan(x, cfg, args.refine, REFINE_AUTO_PASSES, REFINE_AUTO_NOISE, degree, args.criterion, args.threshold))
 

@@ -35,8 +35,11 @@ _require("torchdiffeq", "dynamics", "rankfield.dynamics")
 
 from rankfield.dynamics import metrics
 from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, bandwidth_settings, denoise, estimate_noise
-from rankfield.dynamics.sindy import MSTLS, RKTV, AutoSTLSQ, DiscoveryResult, EnsembleSTLSQ, bias_weights, discover
+from rankfield.dynamics.differentiation import RKTV
+from rankfield.dynamics.discovery import DiscoveryResult, discover
+from rankfield.dynamics.optimizers import MSTLS, AutoSTLSQ, EnsembleSTLSQ
 from rankfield.dynamics.systems import SYSTEMS, System, add_noise, get_system
+from rankfield.dynamics.weighting import bias_weights
 from rankfield.dynamics.validation import simulate_coefficients, simulate_model, validate_model
 
 __all__ = ["System", "SYSTEMS", "get_system", "add_noise", "RKTVConfig", "RKTVDenoiser", "denoise", "estimate_noise",
