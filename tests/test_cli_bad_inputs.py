@@ -313,27 +313,35 @@ def test_rankfield_warnings_are_one_line(tmp_path, capsys):
                    "is missing"], err
 
 
-def _interrupt_at(step):
-    def cb(trainer, record):
-        if trainer.step == step:
+class _InterruptAt:
+    """An engine callback (the public ``callbacks=`` of the fitting functions) that sends SIGINT at ``step``."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def __call__(self, trainer, record):
+        if trainer.step == self.step:
             os.kill(os.getpid(), signal.SIGINT)
-    return cb
+
+    def close(self):
+        pass
 
 
 def test_ctrl_c_saves_exits_130_and_resume_matches_an_uninterrupted_run(tmp_path, capsys, monkeypatch):
-    import rankfield._engine as engine
+    import rankfield.cli.inr_commands as inr_commands
 
     args = ["fit-image", "--steps", "60", "--width", "16", "--depth", "2", "--size", "12", "--batch-size", "50",
             "--no-progress"]
     assert main([*args, "--out", str(tmp_path / "straight")]) == 0
-    monkeypatch.setattr(engine, "_EXTRA_CALLBACKS", [_interrupt_at(25)])
-    capsys.readouterr()
-    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
+    # fit-image passes what log_callbacks returns to fit_image(callbacks=...)
+    with monkeypatch.context() as patch:
+        patch.setattr(inr_commands, "log_callbacks", lambda args, out, images=None: [_InterruptAt(25)])
+        capsys.readouterr()
+        assert main([*args, "--out", str(tmp_path / "cut")]) == 130
     err = capsys.readouterr().err.strip().splitlines()
     ck = tmp_path / "cut" / "checkpoint.pt"
     assert err == [f"rankfield: interrupted after step 25; checkpoint saved to {ck} (continue with --resume {ck})"]
     assert (tmp_path / "cut" / "config.json").exists()
-    monkeypatch.setattr(engine, "_EXTRA_CALLBACKS", [])
     # resume with only --resume and --out: the stored options are taken (and reported)
     assert main(["fit-image", "--resume", str(ck), "--out", str(tmp_path / "cut"), "--no-progress"]) == 0
     out = capsys.readouterr().out

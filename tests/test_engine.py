@@ -250,7 +250,13 @@ def test_all_loops_run_on_the_engine(monkeypatch):
     import rankfield._engine as engine
 
     kinds = []
-    monkeypatch.setattr(engine, "_EXTRA_CALLBACKS", [lambda tr, rec: kinds.append(tr.kind)])
+    run = engine.Trainer.run
+
+    def recording_run(self):
+        kinds.append(self.kind)
+        return run(self)
+
+    monkeypatch.setattr(engine.Trainer, "run", recording_run)
     t, y = chirp(32)
     fit(CoordinateMLP(in_features=1, out_features=1, width=8), t, y, FitConfig(steps=2, progress=False))
     from rankfield.dynamics import RKTVConfig, RKTVDenoiser

@@ -31,15 +31,16 @@ from typing import Any, Literal, get_args, get_origin
 
 from rankfield.errors import InputError
 
-__all__ = ["Config", "choices_of"]
+__all__ = ["Config", "choices_of", "type_hints", "literal_choices"]
 
 
-def _hints(cls) -> dict[str, Any]:
+def type_hints(cls) -> dict[str, Any]:
+    """The resolved annotations of dataclass ``cls`` (string annotations evaluated in its module)."""
     module = sys.modules.get(cls.__module__)
     return typing.get_type_hints(cls, globalns=vars(module) if module else None)
 
 
-def _literal_choices(tp) -> tuple | None:
+def literal_choices(tp) -> tuple | None:
     """The allowed values of a ``Literal[...]`` (or ``Literal[...] | None``) annotation, else ``None``."""
     if get_origin(tp) is Literal:
         return get_args(tp)
@@ -64,7 +65,7 @@ def choices_of(cls, name: str) -> tuple:
         >>> choices_of(FitConfig, "optimizer")
         ('adam', 'muon')
     """
-    c = _literal_choices(_hints(cls)[name])
+    c = literal_choices(type_hints(cls)[name])
     if c is None:
         raise KeyError(f"{cls.__name__}.{name} is not a Literal field")
     return tuple(x for x in c if x is not None)
@@ -87,9 +88,9 @@ class Config:
         """Check ``Literal`` choices and that floats are finite; subclasses add their own rules."""
         name = type(self).__name__
         for f in dataclasses.fields(self):
-            tp = _hints(type(self))[f.name]
+            tp = type_hints(type(self))[f.name]
             v = getattr(self, f.name)
-            choices = _literal_choices(tp)
+            choices = literal_choices(tp)
             if choices is not None and v not in choices:
                 shown = ", ".join(str(c) for c in choices)
                 raise InputError(f"{name}.{f.name} must be one of {shown}; got {v!r}")
@@ -108,7 +109,7 @@ class Config:
         """Rebuild from :meth:`to_dict` output; unknown keys are an :class:`InputError`."""
         if not isinstance(data, dict):
             raise InputError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
-        hints = _hints(cls)
+        hints = type_hints(cls)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:

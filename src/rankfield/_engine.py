@@ -225,10 +225,6 @@ def load_checkpoint(path, kind: str | None = None, map_location="cpu") -> dict:
     return ck
 
 
-# tests (and only tests) may add callbacks to every Trainer through this list
-_EXTRA_CALLBACKS: list = []
-
-
 class Trainer:
     """Runs ``step_fn`` for ``steps`` steps with the bookkeeping described in the module docstring.
 
@@ -390,7 +386,7 @@ class Trainer:
             record.update(self.log_fn(record))
         for k, v in record.items():
             self.history.setdefault(k, []).append(v)
-        for cb in self.callbacks + _EXTRA_CALLBACKS:
+        for cb in self.callbacks:
             cb(self, record)
         return record
 

@@ -26,7 +26,7 @@ import types
 import typing
 from typing import Any, Callable, get_args, get_origin
 
-from rankfield._config import _hints, _literal_choices
+from rankfield._config import literal_choices, type_hints
 
 _PRESET = object()  # ConfigOption.default: "the preset's value"
 
@@ -73,7 +73,7 @@ def documented_attributes(cls) -> dict[str, str]:
     Examples:
         >>> from rankfield.nerf.render import RenderConfig
         >>> documented_attributes(RenderConfig)["n_samples"]
-        'samples per ray (BARF: 128).'
+        'samples per ray (BARF uses 128).'
     """
     doc = inspect.getdoc(cls) or ""
     lines = doc.splitlines()
@@ -144,7 +144,7 @@ def option_help(preset, opt: ConfigOption) -> str:
 
 
 def _annotation_kwargs(tp) -> dict:
-    choices = _literal_choices(tp)
+    choices = literal_choices(tp)
     if choices is not None:
         choices = tuple(c for c in choices if c is not None)
         return {"choices": choices, "type": type(choices[0])}
@@ -161,7 +161,7 @@ def add_config_options(parser, preset, options) -> None:
     """Add ``options`` (:class:`ConfigOption`) for fields of ``preset``'s config to ``parser`` (or a group)."""
     for opt in options:
         obj, name = _owner(preset, opt.field)
-        tp = _hints(type(obj))[name]
+        tp = type_hints(type(obj))[name]
         default = getattr(obj, name) if opt.default is _PRESET else opt.default
         kw: dict[str, Any] = {"default": default, "help": option_help(preset, opt), "dest": opt.dest}
         if tp is bool:

@@ -243,7 +243,7 @@ def _load_folder(folder, size: int):
     """``(names, images (N, size, size, C))`` from a folder: centre-cropped squares, one channel count."""
     import torch
 
-    from rankfield.inr.data import _to_float_image, load_image
+    from rankfield.inr.data import load_image, to_float_image
 
     if folder is None:
         from rankfield._extras import require
@@ -251,7 +251,7 @@ def _load_folder(folder, size: int):
         data = require("skimage.data", "plot", "the sample photographs")
 
         names = list(_BUNDLED)
-        images = [_square(_to_float_image(getattr(data, n)(), f"skimage {n}"), size) for n in names]
+        images = [_square(to_float_image(getattr(data, n)(), f"skimage {n}"), size) for n in names]
     else:
         root = Path(folder)
         if not root.exists():

@@ -457,12 +457,12 @@ class RKTVDenoiser:
     def _fit_lockstep(self, xs, ts, device, cfg):
         """Several trajectories of one length in lock-step (stacked networks, one vmap-ed step, see
         :func:`rankfield.inr.many.stack_models`); each network gets the update it would get alone."""
-        from rankfield.inr.many import _Stacked, stack_models
+        from rankfield.inr.many import StackedParameters, stack_models
         prepared = [self._prepare(x, t, device, cfg.seed + k, cfg) for k, (x, t) in enumerate(zip(xs, ts))]
         fits = [f for f, _ in prepared]
         inputs = tuple(torch.stack([p[1][j] for p in prepared]) for j in range(3))  # s_all, z, h stacked
         call, params, _ = stack_models([_Objective(f.net, cfg) for f in fits])
-        stacked = _Stacked(params).to(device)
+        stacked = StackedParameters(params).to(device)
 
         def step_fn(step: int) -> dict:
             loss, data, rk, tv = call(stacked.as_dict(), inputs, 0).unbind(-1)  # each (K,)

@@ -18,7 +18,7 @@ from rankfield._io import check_memory
 from rankfield.errors import InputError
 
 __all__ = ["load_image", "default_image", "resize_image", "grid_coordinates", "image_coordinates",
-           "chirp", "load_signal", "SHAPES", "shape_occupancy", "check_finite"]
+           "chirp", "load_signal", "SHAPES", "shape_occupancy", "check_finite", "to_float_image"]
 
 
 def check_finite(name: str, t: torch.Tensor) -> torch.Tensor:
@@ -31,7 +31,18 @@ def check_finite(name: str, t: torch.Tensor) -> torch.Tensor:
     return t
 
 
-def _to_float_image(arr: np.ndarray, source: str) -> torch.Tensor:
+def to_float_image(arr: np.ndarray, source: str) -> torch.Tensor:
+    """A decoded image array as a float ``(H, W, C)`` tensor in ``[0, 1]`` (C in 1..4), checked.
+
+    Integer pixels are scaled by their type's range, booleans become 0/1, floats are kept; a 2-D array gets one
+    channel. Anything else (another pixel type or shape, a zero-size or non-finite image) raises
+    :class:`InputError` naming ``source``. What :func:`load_image` applies to a decoded file.
+
+    Examples:
+        >>> import numpy as np
+        >>> to_float_image(np.full((2, 3), 255, dtype=np.uint8), "demo").shape
+        torch.Size([2, 3, 1])
+    """
     if arr.dtype == np.bool_:
         arr = arr.astype(np.float32)
     elif arr.dtype == np.uint8:
@@ -93,14 +104,14 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
             raise InputError(f"{path}: cannot be read as an image ({type(exc).__name__})") from None
         if arr.ndim == 4:  # animated/multi-page: take the first frame
             arr = arr[0]
-    img = _to_float_image(np.asarray(arr), str(path))
+    img = to_float_image(np.asarray(arr), str(path))
     return resize_image(img, size) if size else img
 
 
 def default_image(size: int | None = 256) -> torch.Tensor:
     """scikit-image's bundled 'astronaut' photograph (512x512 RGB), optionally resized."""
     data = require("skimage.data", "plot", "the sample photograph")
-    img = _to_float_image(data.astronaut(), "skimage astronaut")
+    img = to_float_image(data.astronaut(), "skimage astronaut")
     return resize_image(img, size) if size else img
 
 

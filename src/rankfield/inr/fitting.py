@@ -23,6 +23,7 @@ from rankfield._device import autocast_context, check_seed, resolve_device
 from rankfield._engine import Optim, Trainer, load_checkpoint, process_share
 from rankfield._io import check_memory
 from rankfield.errors import InputError
+from rankfield.inr._tensors import as_float, input_dtype
 from rankfield.inr.data import check_finite, grid_coordinates, image_coordinates, shape_occupancy
 from rankfield.inr.metrics import iou, mse_to_psnr, psnr, ssim
 from rankfield.inr.mlp import CoordinateMLP, MLPConfig
@@ -192,7 +193,7 @@ def predict(model: nn.Module, coords: torch.Tensor, chunk: int = 65536, amp: boo
     p0 = next(model.parameters())
     device = p0.device
     flat = coords.reshape(-1, coords.shape[-1])
-    dtype = _input_dtype(model)
+    dtype = input_dtype(model)
     was_training = model.training
     model.eval()
     outs = []
@@ -203,20 +204,6 @@ def predict(model: nn.Module, coords: torch.Tensor, chunk: int = 65536, amp: boo
     model.train(was_training)
     out = torch.cat(outs)
     return out.reshape(*coords.shape[:-1], out.shape[-1])
-
-
-def _input_dtype(model: nn.Module) -> torch.dtype:
-    for p in model.parameters():
-        if p.is_floating_point():
-            return p.dtype
-    return torch.get_default_dtype()
-
-
-def _as_float(name: str, x, dtype) -> torch.Tensor:
-    x = torch.as_tensor(x)
-    if x.dtype == torch.bool or x.is_complex():
-        raise InputError(f"{name} must be real numbers, got dtype {x.dtype}")
-    return x.to(dtype)
 
 
 def _check_fit_memory(model: nn.Module, n: int, device: torch.device) -> None:
@@ -264,8 +251,8 @@ def fit(model: nn.Module, coords: torch.Tensor, targets: torch.Tensor, config: F
     config = (config or FitConfig()).validate()
     device = resolve_device(config.device)
     model = model.to(device)
-    dtype = _input_dtype(model)
-    coords, targets = _as_float("coords", coords, dtype), _as_float("targets", targets, dtype)
+    dtype = input_dtype(model)
+    coords, targets = as_float("coords", coords, dtype), as_float("targets", targets, dtype)
     if coords.ndim != 2 or targets.ndim != 2 or coords.shape[0] != targets.shape[0]:
         raise InputError(f"coords must be (N, d) and targets (N, c) with the same N; got {tuple(coords.shape)} "
                          f"and {tuple(targets.shape)}")
@@ -372,7 +359,7 @@ def fit_signal(signal: torch.Tensor, t: torch.Tensor | None = None, model: nn.Mo
         raise InputError(f"t has {t.shape[0]} samples but the signal has {signal.shape[0]}")
     model = model or _default_model(1, signal.shape[1])
     cfg = (config or FitConfig()).validate()
-    signal = _as_float("signal", signal, _input_dtype(model))
+    signal = as_float("signal", signal, input_dtype(model))
     check_finite("signal", signal)
     res = fit(model, t, signal, cfg, **kwargs)
     res.prediction = predict(res.model, t, chunk=cfg.eval_chunk, amp=cfg.amp).cpu()
@@ -405,7 +392,7 @@ def fit_image(image: torch.Tensor, model: nn.Module | None = None, config: FitCo
     H, W, C = image.shape
     model = model or _default_model(2, C)
     cfg = (config or FitConfig()).validate()
-    image = _as_float("image", image, _input_dtype(model))
+    image = as_float("image", image, input_dtype(model))
     check_finite("image", image)
     coords = image_coordinates(H, W).to(image.dtype)
     if holdout:

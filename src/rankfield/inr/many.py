@@ -27,12 +27,13 @@ from torch.func import functional_call, stack_module_state, vmap
 from rankfield._device import autocast_context, resolve_device
 from rankfield._engine import Optim, Trainer, distributed_rank_world
 from rankfield.errors import InputError
+from rankfield.inr._tensors import as_float, input_dtype
 from rankfield.inr.data import check_finite, image_coordinates
-from rankfield.inr.fitting import FitConfig, _as_float, _input_dtype
+from rankfield.inr.fitting import FitConfig
 from rankfield.inr.metrics import mse_to_psnr, psnr, ssim
 from rankfield.inr.mlp import CoordinateMLP, MLPConfig
 
-__all__ = ["ManyFitResult", "fit_many", "fit_images", "stack_models"]
+__all__ = ["ManyFitResult", "fit_many", "fit_images", "stack_models", "StackedParameters"]
 
 # elements of one hidden activation tensor per chunk: keeps a CPU chunk in cache, a GPU chunk large
 _CHUNK_ELEMENTS = {"cpu": 2 ** 22, "cuda": 2 ** 27}
@@ -59,8 +60,20 @@ class ManyFitResult:
     seconds: float = 0.0
 
 
-class _Stacked(nn.Module):
-    """The stacked parameters of N networks as one module (what the engine trains and checks)."""
+class StackedParameters(nn.Module):
+    """The stacked parameters of N networks as one module (what the engine trains and checks).
+
+    ``params`` is the dict of :func:`stack_models` (each tensor ``(N, ...)``); :meth:`as_dict` gives it back
+    for the ``vmap``-ed call, or network ``index``'s slice of it. Used by :func:`fit_many` and by
+    :class:`rankfield.dynamics.RKTVDenoiser`'s lock-step fits; not part of the package API.
+
+    Examples:
+        >>> import torch
+        >>> call, params, _ = stack_models([torch.nn.Linear(2, 1) for _ in range(3)])
+        >>> stacked = StackedParameters(params)
+        >>> stacked.as_dict()["weight"].shape, stacked.as_dict(0)["weight"].shape
+        (torch.Size([3, 1, 2]), torch.Size([1, 2]))
+    """
 
     def __init__(self, params: dict[str, torch.Tensor]):
         super().__init__()
@@ -189,8 +202,8 @@ def fit_many(models: Sequence[nn.Module], coords: torch.Tensor, targets: torch.T
     device = resolve_device(config.device)
     for m in models:
         m.to(device)
-    dtype = _input_dtype(models[0])
-    coords, targets = _as_float("coords", coords, dtype), _as_float("targets", targets, dtype)
+    dtype = input_dtype(models[0])
+    coords, targets = as_float("coords", coords, dtype), as_float("targets", targets, dtype)
     shared = coords.ndim == 2
     if targets.ndim != 3 or targets.shape[0] != n:
         raise InputError(f"targets must be (N={n}, P, c), got {tuple(targets.shape)}")
@@ -252,7 +265,7 @@ def _fit_chunk(models, coords, targets, config: FitConfig, shared: bool, full_ba
                desc: str):
     k = len(models)
     call, params, base = stack_models(models)
-    stacked = _Stacked(params).to(device)
+    stacked = StackedParameters(params).to(device)
     adam_kw = dict(lr=config.lr, betas=tuple(config.betas), eps=config.eps)
     if len({p.dtype for p in stacked.parameters()}) == 1:
         adam_kw["fused"] = True
@@ -391,7 +404,7 @@ def fit_images(images, model: MLPConfig | Sequence[nn.Module] | None = None, con
     if len(models) != N:
         raise InputError(f"{len(models)} models for {N} images")
     cfg = (config or FitConfig()).validate()
-    images = _as_float("images", images, _input_dtype(models[0]))
+    images = as_float("images", images, input_dtype(models[0]))
     check_finite("images", images)
     coords = image_coordinates(H, W).to(images.dtype)
     mask = torch.zeros(H, W, dtype=torch.bool)
