@@ -73,6 +73,9 @@ def main():
                     help="--init gt: scale every camera's rotation (about the recentred mean pose, the identity) "
                          "and centre offset by this factor (the contraction mode of bas_relief.py)")
     ap.add_argument("--scale-rotations-only", action="store_true", help="--motion-scale leaves the centres alone")
+    ap.add_argument("--start-log", type=Path, default=None,
+                    help="start from the final poses of a run of this script: a log file and --start-tag")
+    ap.add_argument("--start-tag", default=None, help="the tag of the run in --start-log whose final poses to start from")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     if a.pose_eps is not None:
@@ -93,6 +96,12 @@ def main():
         c = train.intrinsics
         train.intrinsics = type(c)(c.fx * a.focal_scale, c.fy * a.focal_scale, c.cx, c.cy, c.width, c.height)
     start = identity_poses(len(train)) if a.init == "identity" else train.poses.clone()
+    if a.start_log is not None:
+        rows = [json.loads(line) for line in a.start_log.read_text().splitlines() if '"poses"' in line]
+        row = next(r for r in rows if r.get("tag") == a.start_tag)
+        loaded = torch.tensor(row["poses"], dtype=start.dtype).reshape(len(start), -1, 4)
+        start = start.clone()
+        start[:, :loaded.shape[1]] = loaded
     if a.motion_scale != 1.0:
         from rankfield.nerf.geometry import so3_exp, so3_log
         start = start.clone()
