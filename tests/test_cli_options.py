@@ -117,3 +117,23 @@ def test_generated_options_round_trip_to_the_preset():
     assert "(default: 480)" in option_help(CPU_PROTOCOL, opts[0])
     with pytest.raises(SystemExit):
         p.parse_args(["--rays", "many"])
+
+
+def test_cli_submodules_do_not_import_back_from_the_package():
+    """Issue 34: rankfield.cli loads its command modules through importlib; none of its submodules imports from
+    ``rankfield.cli`` itself (a hidden cycle). What they share lives in rankfield.cli._common."""
+    import ast
+    from pathlib import Path
+
+    import rankfield.cli as cli
+
+    for path in sorted(Path(cli.__file__).parent.glob("*.py")):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert node.module != "rankfield.cli", f"{path.name}:{node.lineno} imports from rankfield.cli"
+            elif isinstance(node, ast.Import):
+                assert all(a.name != "rankfield.cli" for a in node.names), f"{path.name}:{node.lineno}"
+    from rankfield.cli import _common
+    assert cli.run_options is _common.run_options and cli.apply_resume_options is _common.apply_resume_options

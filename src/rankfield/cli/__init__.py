@@ -28,14 +28,13 @@ import sys
 import warnings
 from pathlib import Path
 
+# What the command modules share lives in _common, which imports nothing from this package's __init__ (they
+# load through importlib below, so an import back from here would be a hidden cycle); re-exported here.
+from rankfield.cli._common import RUN_FREE_OPTIONS, apply_resume_options, run_options  # noqa: F401
 from rankfield.errors import InputError, TrainingDivergedError
 
 # Modules that add subcommands; each defines register(subparsers).
 _COMMAND_MODULES = ["rankfield.cli.inr_commands", "rankfield.cli.nerf_commands", "rankfield.cli.dynamics_commands"]
-
-# options that do not define a run: free to differ on --resume and not stored as the run's settings
-RUN_FREE_OPTIONS = {"out", "resume", "device", "no_progress", "config", "threads", "test_time_refine", "compile",
-                    "func", "command", "log"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -74,11 +73,6 @@ def _explicit_options(subparser: argparse.ArgumentParser, argv: list[str], args)
     return out
 
 
-def run_options(args) -> dict:
-    """The options that define a run (JSON-able), as stored in ``config.json`` and checkpoints."""
-    return {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in RUN_FREE_OPTIONS}
-
-
 def _apply_config_file(args, explicit: set[str]) -> None:
     path = Path(args.config)
     try:
@@ -98,32 +92,6 @@ def _apply_config_file(args, explicit: set[str]) -> None:
     for key, value in data["options"].items():
         if key not in explicit:
             setattr(args, key, value)
-
-
-def apply_resume_options(args, stored: dict, checkpoint) -> list[str]:
-    """Take the run-defining options stored in a checkpoint; explicit options must match them.
-
-    Returns the ``--option value`` strings taken from the checkpoint (to report them).
-    """
-    explicit = getattr(args, "_explicit", set())
-    taken = []
-    for key, value in stored.items():
-        if key in RUN_FREE_OPTIONS or not hasattr(args, key):
-            continue
-        current = getattr(args, key)
-        if current == value:
-            continue
-        flag = "--" + key.replace("_", "-")
-        if key == "steps" and key in explicit:  # continuing a run for longer is allowed (and said)
-            taken.append(f"(planned for {value} steps: after step {value} the learning rate stays at its final value)")
-            continue
-        if key in explicit:
-            shown = current if key not in ("data", "image", "signal", "csv") else repr(current)
-            raise InputError(f"{flag} {shown} differs from the run in {checkpoint} ({value!r}); "
-                             "resume with the run's own settings (or leave the option out)")
-        setattr(args, key, value)
-        taken.append(f"{flag} {value}")
-    return taken
 
 
 class _OutputGuard:

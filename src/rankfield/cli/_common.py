@@ -1,4 +1,9 @@
-"""Options shared by subcommands (private)."""
+"""Options shared by subcommands (private).
+
+Also what makes a run a run: :data:`RUN_FREE_OPTIONS`, :func:`run_options` and :func:`apply_resume_options`,
+used by :mod:`rankfield.cli` (which imports them from here) and by :func:`load_run_checkpoint`. This module imports
+nothing from :mod:`rankfield.cli` itself, so the command modules can import it without an import cycle.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,41 @@ import math
 
 from rankfield._extras import pip_line
 from rankfield.errors import InputError
+
+# options that do not define a run: free to differ on --resume and not stored as the run's settings
+RUN_FREE_OPTIONS = {"out", "resume", "device", "no_progress", "config", "threads", "test_time_refine", "compile",
+                    "func", "command", "log"}
+
+
+def run_options(args) -> dict:
+    """The options that define a run (JSON-able), as stored in ``config.json`` and checkpoints."""
+    return {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in RUN_FREE_OPTIONS}
+
+
+def apply_resume_options(args, stored: dict, checkpoint) -> list[str]:
+    """Take the run-defining options stored in a checkpoint; explicit options must match them.
+
+    Returns the ``--option value`` strings taken from the checkpoint (to report them).
+    """
+    explicit = getattr(args, "_explicit", set())
+    taken = []
+    for key, value in stored.items():
+        if key in RUN_FREE_OPTIONS or not hasattr(args, key):
+            continue
+        current = getattr(args, key)
+        if current == value:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key == "steps" and key in explicit:  # continuing a run for longer is allowed (and said)
+            taken.append(f"(planned for {value} steps: after step {value} the learning rate stays at its final value)")
+            continue
+        if key in explicit:
+            shown = current if key not in ("data", "image", "signal", "csv") else repr(current)
+            raise InputError(f"{flag} {shown} differs from the run in {checkpoint} ({value!r}); "
+                             "resume with the run's own settings (or leave the option out)")
+        setattr(args, key, value)
+        taken.append(f"{flag} {value}")
+    return taken
 
 
 def add_common_options(p: argparse.ArgumentParser, default_out: str) -> None:
@@ -102,7 +142,6 @@ def load_run_checkpoint(args, kind: str):
     if not args.resume:
         return None
     from rankfield._engine import load_checkpoint
-    from rankfield.cli import apply_resume_options
 
     ck = load_checkpoint(args.resume, kind=kind)
     stored = (ck.get("extra") or {}).get("cli")
@@ -116,6 +155,4 @@ def load_run_checkpoint(args, kind: str):
 
 def cli_record(args) -> dict:
     """What a checkpoint stores about the command line that wrote it."""
-    from rankfield.cli import run_options
-
     return {"command": args.command, "options": run_options(args)}
