@@ -121,12 +121,12 @@ def test_refine_auto_refines_a_noisy_record_and_says_why(tmp_path, capsys):
 
 def test_bias_weighting_flag_reaches_discover(tmp_path, monkeypatch, capsys):
     import rankfield.dynamics as dynamics
-    from rankfield.dynamics.sindy import BIAS_WEIGHTING_C
+    from rankfield.dynamics.weighting import BIAS_WEIGHTING_C
     seen = []
     real = dynamics.discover
 
     def spy(*args, **kwargs):
-        seen.append(kwargs["bias_weighting"])
+        seen.append(kwargs["options"].bias_weighting)  # the command passes its DiscoverConfig
         return real(*args, **kwargs)
     monkeypatch.setattr(dynamics, "discover", spy)  # the command imports it from the package when it runs
     for flag, expected in (([], BIAS_WEIGHTING_C), (["--bias-weighting", "0"], None),

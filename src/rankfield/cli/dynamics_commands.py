@@ -179,7 +179,7 @@ def _plan(x, cfg, refine, auto_passes: int, auto_noise: float, degree: int, crit
 
 def run_discover(args) -> int:
     require_pictures()
-    from rankfield.dynamics import RKTVConfig, add_noise, discover, get_system, validate_model
+    from rankfield.dynamics import DiscoverConfig, RKTVConfig, add_noise, discover, get_system, validate_model
     from rankfield.dynamics import metrics
     from rankfield.dynamics._checks import as_state_array, as_time_vector
     from rankfield.dynamics.plotting import plot_derivatives, plot_simulation, plot_states
@@ -220,12 +220,10 @@ def run_discover(args) -> int:
 
     trim = TRIM_DEFAULT if args.trim is None else args.trim
     bias = BIAS_WEIGHTING_C if args.bias_weighting is None else args.bias_weighting or None
-    args._configs = {"rktv": cfg.to_dict(), "discover": {"criterion": args.criterion, "threshold": args.threshold,
-                                                         "refine": args.refine, "refine_support": args.refine_support,
-                                                         "trim": trim, "bias_weighting": bias}}
-    res = discover(x, t, degree=degree, config=cfg, criterion=args.criterion, threshold=args.threshold,
-                   state_names=names, refine=args.refine, refine_support=args.refine_support, trim=trim,
-                   bias_weighting=bias)
+    options = DiscoverConfig(degree=degree, criterion=args.criterion, threshold=args.threshold, refine=args.refine,
+                             refine_support=args.refine_support, trim=trim, bias_weighting=bias).validate()
+    args._configs = {"rktv": cfg.to_dict(), "discover": options.to_dict()}
+    res = discover(x, t, config=cfg, options=options, state_names=names)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
     settings = res.denoiser.settings_[0]
     how = []  # what each automatic choice was made from (absent for values given on the command line)

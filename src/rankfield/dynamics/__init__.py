@@ -24,7 +24,7 @@ Examples:
 Public API: systems (:class:`System`, :func:`get_system`, ``SYSTEMS``, :func:`add_noise`), the denoiser
 (:class:`RKTVConfig`, :class:`RKTVDenoiser`, :func:`denoise`, its data-driven settings
 :func:`estimate_noise` and :func:`bandwidth_settings`), PySINDy parts (:class:`RKTV`,
-:class:`AutoSTLSQ`, :class:`EnsembleSTLSQ`, weak SINDy's rule :class:`MSTLS`), :func:`discover` / :class:`DiscoveryResult`, validation
+:class:`AutoSTLSQ`, :class:`EnsembleSTLSQ`, weak SINDy's rule :class:`MSTLS`), :func:`discover` / :class:`DiscoverConfig` / :class:`DiscoveryResult`, validation
 (:func:`validate_model`, :func:`simulate_model`, :func:`simulate_coefficients`) and :mod:`rankfield.dynamics.metrics`.
 """
 
@@ -36,7 +36,7 @@ _require("torchdiffeq", "dynamics", "rankfield.dynamics")
 from rankfield.dynamics import metrics
 from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, bandwidth_settings, denoise, estimate_noise
 from rankfield.dynamics.differentiation import RKTV
-from rankfield.dynamics.discovery import DiscoveryResult, discover
+from rankfield.dynamics.discovery import DiscoverConfig, DiscoveryResult, discover
 from rankfield.dynamics.optimizers import MSTLS, AutoSTLSQ, EnsembleSTLSQ
 from rankfield.dynamics.systems import SYSTEMS, System, add_noise, get_system
 from rankfield.dynamics.weighting import bias_weights
@@ -44,5 +44,5 @@ from rankfield.dynamics.validation import simulate_coefficients, simulate_model,
 
 __all__ = ["System", "SYSTEMS", "get_system", "add_noise", "RKTVConfig", "RKTVDenoiser", "denoise", "estimate_noise",
            "bandwidth_settings",
-           "RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "MSTLS", "DiscoveryResult", "discover", "bias_weights", "validate_model", "simulate_model",
+           "RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "MSTLS", "DiscoverConfig", "DiscoveryResult", "discover", "bias_weights", "validate_model", "simulate_model",
            "simulate_coefficients", "metrics"]

@@ -7,11 +7,13 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from math import comb
+from typing import Literal
 
 import numpy as np
 import pysindy as ps
 from pysindy.optimizers import EnsembleOptimizer
 
+from rankfield._config import Config
 from rankfield.dynamics._checks import check_trajectories
 from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, _noise_to_signal
 from rankfield.dynamics.differentiation import RKTV
@@ -20,7 +22,7 @@ from rankfield.dynamics.weighting import (BIAS_WEIGHTING_C, BIAS_WEIGHTING_DEFAU
                                           takes_sample_weight)
 from rankfield.errors import InputError
 
-__all__ = ["DiscoveryResult", "discover", "format_equation", "refine_passes", "TRIM_DEFAULT", "REFINE_DEFAULT",
+__all__ = ["DiscoverConfig", "DiscoveryResult", "discover", "format_equation", "refine_passes", "TRIM_DEFAULT", "REFINE_DEFAULT",
            "REFINE_AUTO_PASSES", "REFINE_AUTO_NOISE"]
 
 
@@ -139,6 +141,78 @@ def refine_passes(refine, xs, differentiation, library, optimizer=None) -> int:
     ratio = float(np.mean([np.mean(_noise_to_signal(np.asarray(xk, dtype=float))) for xk in xs]))
     return REFINE_AUTO_PASSES if ratio >= REFINE_AUTO_NOISE else 0
 
+
+def _same(value, default) -> bool:
+    """Whether a keyword of :func:`discover` was left at its default."""
+    return value is default or (type(value) is type(default) and value == default)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
+
+
+@dataclass
+class DiscoverConfig(Config):
+    """What :func:`discover` does with the derivatives: the library, the sparsity rule, trimming, row weighting
+    and refinement (the RKTV-INR settings are :class:`~rankfield.dynamics.RKTVConfig`).
+
+    ``discover(x, t, options=DiscoverConfig(...))`` is the same as passing these fields as keywords;
+    ``rankfield discover`` builds one from its options and writes it to ``config.json``.
+
+    Attributes:
+        degree: Degree of the polynomial library (ignored when ``discover`` is given a ``library``).
+        criterion: How each equation's terms are picked: a threshold sweep scored by ``bic`` or ``aic``, or
+            ``ensemble`` (bagged BIC sweeps with inclusion probabilities).
+        threshold: A fixed STLSQ threshold instead of the sweep (``None``: the sweep).
+        refine: Model-in-the-loop passes after the first discovery; ``auto`` runs 2 when the estimated noise is
+            at least 3% of the signal.
+        refine_support: Terms the refinement pulls the derivative towards: ``selected`` (those kept),
+            ``aic`` (those and the AIC's) or ``full`` (the whole library).
+        trim: Samples left out of the regression at each end of every trajectory; ``auto`` leaves out 1%.
+        bias_weighting: Down-weights the rows where the smoothed derivative is most biased (``c`` of
+            :func:`~rankfield.dynamics.bias_weights`); ``auto`` uses 10 for RKTV-INR derivatives, ``None`` or 0
+            turns it off.
+
+    Examples:
+        >>> from rankfield.dynamics import DiscoverConfig
+        >>> DiscoverConfig(degree=3, refine=0).to_dict()["refine"]
+        0
+        >>> DiscoverConfig(trim=-1).validate()
+        Traceback (most recent call last):
+        ...
+        rankfield.errors.InputError: trim must be 'auto' or an integer >= 0, got -1
+    """
+
+    degree: int = 2
+    criterion: Literal["bic", "aic", "ensemble"] = "bic"
+    threshold: float | None = None
+    refine: int | Literal["auto"] = REFINE_DEFAULT
+    refine_support: Literal["selected", "aic", "full"] = "selected"
+    trim: int | Literal["auto"] = TRIM_DEFAULT
+    bias_weighting: float | Literal["auto"] | None = BIAS_WEIGHTING_DEFAULT
+
+    def validate(self):
+        """Check every field (the messages name the ``discover`` keyword); returns ``self``."""
+        if not _is_count(self.degree):
+            raise InputError(f"degree must be an integer >= 0, got {self.degree!r}")
+        if self.criterion not in ("bic", "aic", "ensemble"):
+            raise InputError(f"criterion must be 'bic', 'aic' or 'ensemble', got {self.criterion!r}")
+        if self.threshold is not None and (isinstance(self.threshold, bool) or not isinstance(
+                self.threshold, (int, float, np.integer, np.floating)) or not 0 <= self.threshold < np.inf):
+            raise InputError(f"threshold must be None or a finite number >= 0, got {self.threshold!r}")
+        if self.refine != "auto" and not _is_count(self.refine):
+            raise InputError(f"refine must be 'auto' or an integer >= 0, got {self.refine!r}")
+        if self.refine_support not in ("selected", "aic", "full"):
+            raise InputError(f"refine_support must be 'selected', 'aic' or 'full', got {self.refine_support!r}")
+        b = self.bias_weighting
+        if not (b is None or b == "auto" or (isinstance(b, (int, float, np.integer, np.floating))
+                                             and not isinstance(b, bool) and b >= 0)):
+            raise InputError(f"bias_weighting must be 'auto', None or a number >= 0, got {b!r}")
+        if self.trim != "auto" and not _is_count(self.trim):
+            raise InputError(f"trim must be 'auto' or an integer >= 0, got {self.trim!r}")
+        return super().validate()
+
+
 def _kept(x_dot, trim):
     """Rows of one trajectory that enter the regression: finite (finite differences leave NaN at the ends) and
     not among the first or last ``trim`` (a count)."""
@@ -154,7 +228,8 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
              state_names: list[str] | None = None, device: str | None = None, seed: int | None = None,
              progress: bool | None = None, refine: int | str = REFINE_DEFAULT,
              refine_support: str = "selected", trim: int | str = TRIM_DEFAULT,
-             bias_weighting: float | str | None = BIAS_WEIGHTING_DEFAULT) -> DiscoveryResult:
+             bias_weighting: float | str | None = BIAS_WEIGHTING_DEFAULT,
+             options: DiscoverConfig | None = None) -> DiscoveryResult:
     """Denoise/differentiate ``x`` and run SINDy with an automatically chosen sparsity threshold.
 
     With the defaults: RKTV-INR fits and differentiates every trajectory; the regression leaves out 1% of each
@@ -198,6 +273,8 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         bias_weighting: down-weight the regression's rows where the smoothed derivative is most biased
             (:func:`bias_weights` with ``c`` this number; every pass). ``auto`` (default): ``c = 10`` when the
             derivatives come from RKTV-INR, off for other differentiation methods; ``None`` or ``0``: off.
+        options: ``degree``, ``criterion``, ``threshold``, ``refine``, ``refine_support``, ``trim`` and
+            ``bias_weighting`` as one :class:`DiscoverConfig` (those keywords are then left at their defaults).
 
     Returns:
         A :class:`DiscoveryResult`: the fitted model, its equations and coefficients, the denoised states and
@@ -213,6 +290,19 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         dx/dt = 1.00 x - 0.50 x y
         dy/dt = -1.00 y + 0.50 x y
     """
+    keywords = dict(degree=degree, criterion=criterion, threshold=threshold, refine=refine,
+                    refine_support=refine_support, trim=trim, bias_weighting=bias_weighting)
+    if options is None:
+        options = DiscoverConfig(**keywords)
+    elif not isinstance(options, DiscoverConfig):
+        raise InputError(f"options must be a DiscoverConfig, got {type(options).__name__}")
+    else:
+        both = [k for k, v in keywords.items() if not _same(v, getattr(DiscoverConfig, k))]
+        if both:
+            raise InputError(f"{', '.join(both)} given both as keyword(s) and in options; give each once")
+    options.validate()
+    degree, criterion, threshold, refine = options.degree, options.criterion, options.threshold, options.refine
+    refine_support, trim, bias_weighting = options.refine_support, options.trim, options.bias_weighting
     library = library if library is not None else ps.PolynomialLibrary(degree=degree)
     xs0, ts0, multiple = check_trajectories(x, t, min_samples=4, names=state_names)
     d = xs0[0].shape[1]
@@ -228,21 +318,10 @@ def discover(x, t, *, degree: int = 2, library=None, differentiation=None, confi
         cfg = config or RKTVConfig()
         over = {k: v for k, v in dict(device=device, seed=seed, progress=progress).items() if v is not None}
         differentiation = RKTV(dataclasses.replace(cfg, **over))
-    if criterion not in ("bic", "aic", "ensemble"):
-        raise InputError(f"criterion must be 'bic', 'aic' or 'ensemble', got {criterion!r}")
-    if refine != "auto" and (not isinstance(refine, (int, np.integer)) or isinstance(refine, bool) or refine < 0):
-        raise InputError(f"refine must be 'auto' or an integer >= 0, got {refine!r}")
-    if refine_support not in ("selected", "aic", "full"):
-        raise InputError(f"refine_support must be 'selected', 'aic' or 'full', got {refine_support!r}")
     if bias_weighting == "auto":
         bias_c = BIAS_WEIGHTING_C if isinstance(differentiation, RKTV) else None
-    elif bias_weighting is None or (isinstance(bias_weighting, (int, float, np.integer, np.floating))
-                                    and not isinstance(bias_weighting, bool) and bias_weighting >= 0):
-        bias_c = float(bias_weighting) if bias_weighting else None
     else:
-        raise InputError(f"bias_weighting must be 'auto', None or a number >= 0, got {bias_weighting!r}")
-    if trim != "auto" and (not isinstance(trim, (int, np.integer)) or isinstance(trim, bool) or trim < 0):
-        raise InputError(f"trim must be 'auto' or an integer >= 0, got {trim!r}")
+        bias_c = float(bias_weighting) if bias_weighting else None
     trims = [_trim_count(trim, xk.shape[0], n_feat) for xk in xs0]
     for k, xk in enumerate(xs0):
         kept = xk.shape[0] - 2 * trims[k]
