@@ -173,8 +173,16 @@ def estimate_noise(x) -> np.ndarray:
     return mad / math.sqrt(math.comb(2 * _DIFF_ORDER, _DIFF_ORDER))
 
 
-def _noise_to_signal(x: np.ndarray) -> np.ndarray:
-    """Per state: :func:`estimate_noise` over the state's standard deviation (a constant state counts as 1)."""
+def noise_to_signal(x: np.ndarray) -> np.ndarray:
+    """Per state: :func:`estimate_noise` over the state's standard deviation (a constant state counts as 1).
+
+    Example:
+        >>> import numpy as np
+        >>> t = np.linspace(0, 10, 2000)
+        >>> x = np.sin(t)[:, None] + 0.05 * np.random.default_rng(0).standard_normal((2000, 1))
+        >>> bool(0.05 < noise_to_signal(x)[0] < 0.09)  # 0.05 noise over a std of ~0.7
+        True
+    """
     std = x.std(axis=0)
     return estimate_noise(x) / np.where(std > 0, std, 1.0)
 
@@ -202,7 +210,7 @@ def bandwidth_settings(x) -> dict:
     n = x.shape[0]
     std = x.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    nsr = _noise_to_signal(x)
+    nsr = noise_to_signal(x)
     z = (x - x.mean(axis=0)) / std
     power = np.abs(np.fft.rfft(z, axis=0)) ** 2
     floor = n * nsr ** 2  # expected periodogram of white noise of standardized variance nsr^2

@@ -15,7 +15,7 @@ from pysindy.optimizers import EnsembleOptimizer
 
 from rankfield._config import Config
 from rankfield.dynamics._checks import check_trajectories
-from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, _noise_to_signal
+from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, noise_to_signal
 from rankfield.dynamics.differentiation import RKTV
 from rankfield.dynamics.optimizers import AutoSTLSQ, EnsembleSTLSQ
 from rankfield.dynamics.weighting import (BIAS_WEIGHTING_C, BIAS_WEIGHTING_DEFAULT, bias_weights, fit_weighted,
@@ -138,7 +138,7 @@ def refine_passes(refine, xs, differentiation, library, optimizer=None) -> int:
     if (not (isinstance(differentiation, RKTV) and type(library) is ps.PolynomialLibrary)
             or isinstance(optimizer, EnsembleOptimizer) or min(len(xk) for xk in xs) < 9):
         return 0  # (estimate_noise needs 9 samples)
-    ratio = float(np.mean([np.mean(_noise_to_signal(np.asarray(xk, dtype=float))) for xk in xs]))
+    ratio = float(np.mean([np.mean(noise_to_signal(np.asarray(xk, dtype=float))) for xk in xs]))
     return REFINE_AUTO_PASSES if ratio >= REFINE_AUTO_NOISE else 0
 
 
