@@ -59,44 +59,63 @@ def _mean_last(history: dict, n_steps: int) -> float:
     return sum(vals) / len(vals)
 
 
-def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: torch.Tensor, pose_model: str = "se3",
+def fit_pose_nerf(train: "Scene", test_scene: "Scene | None", init_c2w: torch.Tensor, pose_model: str = "se3",
                   *, field_config: FieldConfig | None = None, warp_config: WarpConfig | None = None,
                   train_config: TrainConfig | None = None, device="auto", seed: int = 0, checkpoint_path=None,
                   resume=None, test_time_refine: int = 100, callbacks=(), extra: dict | None = None,
                   pose_curve_every: int = 0) -> PoseNerfResult:
     """Train a radiance field jointly with ``pose_model`` (``fixed``/``se3``/``warp``) from ``init_c2w``, then
-    evaluate against ``train_scene_.poses`` (ground truth) and render ``test_scene`` at aligned poses.
+    evaluate against ``train.poses`` (ground truth) and render ``test_scene`` at aligned poses.
 
     Test views follow BARF's protocol: their GT poses are mapped into the learned frame, then refined for
     ``test_time_refine`` photometric steps with the field frozen (default 100, BARF's; not for ``fixed``
     poses); ``metrics["test_psnr_unrefined"]`` keeps the PSNR before that refinement.
 
-    ``pose_curve_every=N`` records the pose errors against ``train_scene_.poses`` every ``N`` steps (a multiple of
+    ``pose_curve_every=N`` records the pose errors against ``train.poses`` every ``N`` steps (a multiple of
     the config's ``log_every``) in ``metrics["pose_curve"]`` (``step``, ``rotation_deg``, ``translation``,
     ``relative_rotation_deg``). ``metrics["relative_rotation_deg"]`` is the alignment-free rotation error of
     :func:`~rankfield.nerf.evaluate.pose_errors` (trust it over ``rotation_deg`` when the camera centres lie
-    close to a line, as in forward-facing captures)."""
+    close to a line, as in forward-facing captures).
+
+    Args:
+        train: the training scene; its ``poses`` are the ground truth the errors are measured against.
+        test_scene: test views rendered and scored at the end (``None``: no test metrics).
+        init_c2w: ``(N, 4, 4)`` camera-to-world poses the pose model starts from (e.g. ``perturb_poses_barf``).
+        pose_model: ``fixed``, ``se3``, ``se3_camera`` or ``warp``.
+        field_config, warp_config: the radiance field and the warp (default: :func:`default_configs`, CPU-sized).
+        train_config: optimisation settings (default ``TrainConfig()``; the CLI uses ``CPU_PROTOCOL``).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        seed: seed of the field's and pose model's initialisation.
+        checkpoint_path, resume: where to write checkpoints, and a checkpoint to continue from.
+        test_time_refine: test-pose refinement steps before scoring the test views (0: none).
+        callbacks: engine callbacks ``callback(trainer, record)`` at each log step.
+        extra: JSON-able data stored in the checkpoint.
+        pose_curve_every: record the pose errors every this many steps (0: off).
+
+    Returns:
+        A :class:`PoseNerfResult`: the trained field and pose model, ``metrics``, ``errors`` and ``views``.
+    """
     dev = resolve_device(device)
-    if init_c2w.shape != train_scene_.poses.shape:
-        raise InputError(f"initial poses {tuple(init_c2w.shape)} do not match the scene's {tuple(train_scene_.poses.shape)}")
-    fcfg, wcfg = default_configs(train_scene_, quick=True)  # CPU-sized; pass configs for the authors' sizes
+    if init_c2w.shape != train.poses.shape:
+        raise InputError(f"initial poses {tuple(init_c2w.shape)} do not match the scene's {tuple(train.poses.shape)}")
+    fcfg, wcfg = default_configs(train, quick=True)  # CPU-sized; pass configs for the authors' sizes
     field_config = field_config or fcfg
     warp_config = warp_config or wcfg
     cfg = train_config or TrainConfig()
-    cfg = replace(cfg, render=replace(cfg.render, white_background=train_scene_.white_background,
-                                      inverse_depth=train_scene_.forward_facing))
+    cfg = replace(cfg, render=replace(cfg.render, white_background=train.white_background,
+                                      inverse_depth=train.forward_facing))
     POSE_MODELS.get(pose_model)
     warp_config.validate()
     with fork_rng(seed, dev):  # one local seed for both inits; the caller's RNG state is left as it was
         field = RadianceField(field_config, device=dev)
         pm = POSE_MODELS.build(pose_model, init_c2w.to(dev), warp_config, seed=seed)
-    init_err = pose_errors(init_c2w, train_scene_.poses)
+    init_err = pose_errors(init_c2w, train.poses)
     curve = {"step": [0], "rotation_deg": [init_err["rotation_deg_mean"]], "translation": [init_err["translation_mean"]],
              "relative_rotation_deg": [init_err["relative_rotation_deg_mean"]]}
 
     def record_curve(trainer, record):
         if pose_curve_every and trainer.step % pose_curve_every == 0:
-            e = pose_errors(trainer.modules["pose_model"].poses().cpu(), train_scene_.poses)
+            e = pose_errors(trainer.modules["pose_model"].poses().cpu(), train.poses)
             curve["step"].append(trainer.step)
             curve["rotation_deg"].append(e["rotation_deg_mean"])
             curve["translation"].append(e["translation_mean"])
@@ -104,9 +123,9 @@ def fit_pose_nerf(train_scene_: "Scene", test_scene: "Scene | None", init_c2w: t
 
     if pose_curve_every and pose_curve_every % cfg.log_every:
         raise InputError(f"pose_curve_every={pose_curve_every} must be a multiple of log_every={cfg.log_every}")
-    result = train_scene(train_scene_, field, pm, cfg, checkpoint_path=checkpoint_path, resume=resume,
+    result = train_scene(train, field, pm, cfg, checkpoint_path=checkpoint_path, resume=resume,
                          callbacks=[*callbacks, record_curve], extra=extra)
-    err = pose_errors(pm.poses().cpu(), train_scene_.poses)
+    err = pose_errors(pm.poses().cpu(), train.poses)
     metrics = {"pose_model": pose_model, "steps": result.steps, "train_seconds": round(result.seconds, 2),
                "initial_rotation_deg": init_err["rotation_deg_mean"], "initial_translation": init_err["translation_mean"],
                "initial_centre_distance": init_err["centre_distance_mean"],
