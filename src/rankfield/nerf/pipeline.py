@@ -82,11 +82,13 @@ def fit_pose_nerf(train: "Scene", test_scene: "Scene | None", init_c2w: torch.Te
         test_scene: test views rendered and scored at the end (``None``: no test metrics).
         init_c2w: ``(N, 4, 4)`` camera-to-world poses the pose model starts from (e.g. ``perturb_poses_barf``).
         pose_model: ``fixed``, ``se3``, ``se3_camera`` or ``warp``.
-        field_config, warp_config: the radiance field and the warp (default: :func:`default_configs`, CPU-sized).
+        field_config: the radiance field (default: :func:`default_configs`, CPU-sized).
+        warp_config: the invertible warp, for ``pose_model="warp"`` (default: :func:`default_configs`).
         train_config: optimisation settings (default ``TrainConfig()``; the CLI uses ``CPU_PROTOCOL``).
         device: ``auto``, ``cpu`` or ``cuda``.
         seed: seed of the field's and pose model's initialisation.
-        checkpoint_path, resume: where to write checkpoints, and a checkpoint to continue from.
+        checkpoint_path: where to write checkpoints (``None``: none).
+        resume: a checkpoint of the same configuration to continue from.
         test_time_refine: test-pose refinement steps before scoring the test views (0: none).
         callbacks: engine callbacks ``callback(trainer, record)`` at each log step.
         extra: JSON-able data stored in the checkpoint.
