@@ -45,6 +45,10 @@ def analyse(est, gt):
     err = np.degrees(np.linalg.norm(we - wg, axis=-1)).mean()
     s = float((we * wg).sum() / (wg * wg).sum())
     res = np.degrees(np.linalg.norm(we - s * wg, axis=-1)).mean()
+    # per camera axis (the relative rotation vectors are in camera i's frame; fern's cameras are nearly parallel):
+    # x = pitch, y = yaw (both trade against a sideways shift in a forward-facing capture), z = roll
+    s_axis = [round(float((we[:, k] * wg[:, k]).sum() / max((wg[:, k] ** 2).sum(), 1e-12)), 3) for k in range(3)]
+    rms_gt = [round(float(np.degrees(np.sqrt((wg[:, k] ** 2).mean()))), 2) for k in range(3)]
     # the best rotation-only fit with a free rotation of the relative vectors is not needed: they are gauge-free
     ce, cg = est[:, :3, 3] - est[:, :3, 3].mean(0), gt[:, :3, 3] - gt[:, :3, 3].mean(0)
     U, S, Vt = np.linalg.svd(cg.T @ ce)
@@ -54,6 +58,7 @@ def analyse(est, gt):
     sc = float((ce_r * cg).sum() / (cg * cg).sum())
     cres = np.linalg.norm(ce_r - sc * cg, axis=-1).mean() / np.linalg.norm(cg, axis=-1).mean()
     return {"rel_rot_err": round(err, 2), "s_rot": round(s, 3), "resid_after_scale": round(res, 2),
+            "s_xyz": s_axis, "gt_rms_deg_xyz": rms_gt,
             "s_centres": round(sc, 3), "centre_resid_frac": round(float(cres), 3)}
 
 

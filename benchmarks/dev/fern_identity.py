@@ -76,6 +76,10 @@ def main():
     ap.add_argument("--start-log", type=Path, default=None,
                     help="start from the final poses of a run of this script: a log file and --start-tag")
     ap.add_argument("--start-tag", default=None, help="the tag of the run in --start-log whose final poses to start from")
+    ap.add_argument("--freeze-translation", action="store_true",
+                    help="se3: only the rotation part [w] of each twist moves (the translation part v stays 0)")
+    ap.add_argument("--identity-rotations", action="store_true",
+                    help="start from GT camera centres with every rotation set to the identity")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     if a.pose_eps is not None:
@@ -88,6 +92,15 @@ def main():
                     kwargs["eps"] = a.pose_eps
                 super().__init__(params, *args, **kwargs)
         torch.optim.Adam = PoseEpsAdam
+    if a.freeze_translation:
+        from rankfield.nerf import poses as _poses
+        _init = _poses.SE3Refinement.__init__
+
+        def _init_rot_only(self, *args, **kwargs):
+            _init(self, *args, **kwargs)
+            mask = torch.tensor([1.0, 1, 1, 0, 0, 0], device=self.xi.device)  # twists are [w, v]
+            self.xi.register_hook(lambda g: g * mask)
+        _poses.SE3Refinement.__init__ = _init_rot_only
     torch.set_num_threads(a.threads)
     if a.device.startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = True  # dev runs only: TF32 matrix products on the GPU
@@ -102,6 +115,9 @@ def main():
         loaded = torch.tensor(row["poses"], dtype=start.dtype).reshape(len(start), -1, 4)
         start = start.clone()
         start[:, :loaded.shape[1]] = loaded
+    if a.identity_rotations:
+        start = start.clone()
+        start[:, :3, :3] = torch.eye(3, dtype=start.dtype)
     if a.motion_scale != 1.0:
         from rankfield.nerf.geometry import so3_exp, so3_log
         start = start.clone()
