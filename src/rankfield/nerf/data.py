@@ -11,10 +11,10 @@ The procedural scene lives in :mod:`rankfield.nerf.procedural`, the pose perturb
 Examples:
     >>> import tempfile
     >>> from rankfield.nerf import generate_procedural_scene
-    >>> root = generate_procedural_scene(tempfile.mkdtemp(), n_train=4, n_test=2, size=16)
-    >>> scene = load_blender(root, "train")
-    >>> scene.images.shape[0], scene.intrinsics.width
-    (4, 16)
+    >>> scene = load_blender(generate_procedural_scene(tempfile.mkdtemp(), n_train=8, n_test=2, size=16), "train")
+    >>> train, test = holdout_split(scene, 4)  # frames 0 and 4 become test views
+    >>> len(train), len(test)
+    (6, 2)
 """
 
 from __future__ import annotations
