@@ -39,6 +39,14 @@ class Intrinsics:
         fx, fy: focal lengths in pixels.
         cx, cy: principal point in pixels (``W/2``, ``H/2`` for a centred camera).
         width, height: image size in pixels.
+
+    Example:
+        >>> from rankfield.nerf import Intrinsics
+        >>> cam = Intrinsics.from_fov(64, 48, camera_angle_x=0.69)
+        >>> cam.width, cam.height, cam.cx, cam.cy, round(cam.fx, 2)
+        (64, 48, 32.0, 24.0, 89.04)
+        >>> cam.scaled(0.5).to_dict()["width"]
+        32
     """
 
     fx: float
@@ -71,6 +79,13 @@ def pixel_points(cam: Intrinsics, pixels: torch.Tensor | None = None, device=Non
         pixels: ``(..., 2)`` integer or float ``(v, u)`` = (row, column); default all pixels, row-major.
     Returns:
         ``(..., 3)`` float32 points.
+
+    Example:
+        >>> from rankfield.nerf import Intrinsics, pixel_points
+        >>> cam = Intrinsics(fx=4.0, fy=4.0, cx=2.0, cy=2.0, width=4, height=4)
+        >>> pts = pixel_points(cam)
+        >>> pts.shape, bool((pts[..., 2] == -1).all())
+        (torch.Size([16, 3]), True)
     """
     if pixels is None:
         v, u = torch.meshgrid(torch.arange(cam.height, device=device), torch.arange(cam.width, device=device),
@@ -90,6 +105,15 @@ def rays_from_poses(c2w: torch.Tensor, points_cam: torch.Tensor):
         points_cam: ``(B, N, 3)`` points on the ``z = -1`` plane.
     Returns:
         ``origins (B, N, 3)``, ``directions (B, N, 3)`` (unnormalised, ``z_cam = -1``).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import Intrinsics, look_at, pixel_points, rays_from_poses
+        >>> cam = Intrinsics(fx=4.0, fy=4.0, cx=2.0, cy=2.0, width=4, height=4)
+        >>> c2w = look_at(torch.tensor([[0.0, -4.0, 0.0]])).float()
+        >>> origins, dirs = rays_from_poses(c2w, pixel_points(cam)[None])
+        >>> origins.shape, dirs.shape, origins[0, 0].tolist()
+        (torch.Size([1, 16, 3]), torch.Size([1, 16, 3]), [0.0, -4.0, 0.0])
     """
     R, c = c2w[..., :3, :3], c2w[..., :3, 3]
     d = points_cam @ R.transpose(-1, -2)
@@ -97,7 +121,17 @@ def rays_from_poses(c2w: torch.Tensor, points_cam: torch.Tensor):
 
 
 def look_at(eye: torch.Tensor, target: torch.Tensor | None = None, up=(0.0, 0.0, 1.0)) -> torch.Tensor:
-    """Camera-to-world pose(s) ``(..., 3, 4)`` at ``eye`` looking at ``target`` (OpenGL axes, world +Z up)."""
+    """Camera-to-world pose(s) ``(..., 3, 4)`` at ``eye`` looking at ``target`` (OpenGL axes, world +Z up).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import look_at
+        >>> c2w = look_at(torch.tensor([0.0, -4.0, 0.0]))
+        >>> c2w.shape, c2w[:, 3].tolist()
+        (torch.Size([3, 4]), [0.0, -4.0, 0.0])
+        >>> torch.allclose(-c2w[:, 2], torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64))
+        True
+    """
     eye = torch.as_tensor(eye, dtype=torch.float64)
     target = torch.zeros_like(eye) if target is None else torch.as_tensor(target, dtype=torch.float64).expand_as(eye)
     up = torch.as_tensor(up, dtype=torch.float64).expand_as(eye)

@@ -46,7 +46,17 @@ def _coefficients(theta2: torch.Tensor):
 
 
 def so3_exp(w: torch.Tensor) -> torch.Tensor:
-    """Rodrigues: axis-angle ``(..., 3)`` -> rotation ``(..., 3, 3)``."""
+    """Rodrigues: axis-angle ``(..., 3)`` -> rotation ``(..., 3, 3)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import so3_exp
+        >>> R = so3_exp(torch.tensor([0.0, 0.0, torch.pi / 2]))
+        >>> R.round(decimals=4) + 0.0
+        tensor([[ 0., -1.,  0.],
+                [ 1.,  0.,  0.],
+                [ 0.,  0.,  1.]])
+    """
     a, b, _ = _coefficients((w * w).sum(-1))
     W = skew(w)
     eye = torch.eye(3, dtype=w.dtype, device=w.device).expand_as(W)
@@ -58,6 +68,13 @@ def so3_log(R: torch.Tensor) -> torch.Tensor:
 
     Uses ``w = theta / (2 sin theta) * vee(R - R^T)`` with a Taylor branch at ``theta -> 0`` and an
     eigen-style branch near ``pi`` (where ``R - R^T`` vanishes).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import so3_exp, so3_log
+        >>> w = torch.tensor([0.1, -0.2, 0.3], dtype=torch.float64)
+        >>> torch.allclose(so3_log(so3_exp(w)), w)
+        True
     """
     tr = R[..., 0, 0] + R[..., 1, 1] + R[..., 2, 2]
     cos = ((tr - 1) / 2).clamp(-1.0, 1.0)
@@ -89,7 +106,15 @@ def _left_jacobian(w: torch.Tensor) -> torch.Tensor:
 
 
 def se3_exp(xi: torch.Tensor) -> torch.Tensor:
-    """Twist ``(..., 6)`` ordered ``[w, v]`` -> pose ``(..., 3, 4)``."""
+    """Twist ``(..., 6)`` ordered ``[w, v]`` -> pose ``(..., 3, 4)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import se3_exp
+        >>> T = se3_exp(torch.zeros(2, 6))
+        >>> T.shape, bool((T[:, :, :3] == torch.eye(3)).all())
+        (torch.Size([2, 3, 4]), True)
+    """
     w, v = xi[..., :3], xi[..., 3:]
     R = so3_exp(w)
     t = (_left_jacobian(w) @ v[..., None])[..., 0]
@@ -97,7 +122,15 @@ def se3_exp(xi: torch.Tensor) -> torch.Tensor:
 
 
 def se3_log(T: torch.Tensor) -> torch.Tensor:
-    """Pose ``(..., 3, 4)`` -> twist ``(..., 6)`` ordered ``[w, v]`` (inverse of :func:`se3_exp`)."""
+    """Pose ``(..., 3, 4)`` -> twist ``(..., 6)`` ordered ``[w, v]`` (inverse of :func:`se3_exp`).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import se3_exp, se3_log
+        >>> xi = torch.tensor([[0.1, 0.2, -0.3, 0.05, -0.1, 0.2]], dtype=torch.float64)
+        >>> torch.allclose(se3_log(se3_exp(xi)), xi)
+        True
+    """
     R, t = T[..., :3, :3], T[..., :3, 3]
     w = so3_log(R)
     v = torch.linalg.solve(_left_jacobian(w), t[..., None])[..., 0]
@@ -112,14 +145,35 @@ def to_homogeneous(T: torch.Tensor) -> torch.Tensor:
 
 
 def compose(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
-    """``A o B`` for ``(..., 3, 4)`` poses: ``x -> A (B x)``."""
+    """``A o B`` for ``(..., 3, 4)`` poses: ``x -> A (B x)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import compose, se3_exp
+        >>> A = se3_exp(torch.tensor([0.0, 0.0, 0.0, 1.0, 0.0, 0.0]))
+        >>> B = se3_exp(torch.tensor([0.0, 0.0, 0.0, 0.0, 2.0, 0.0]))
+        >>> compose(A, B)[:, 3]
+        tensor([1., 2., 0.])
+        >>> xi = torch.tensor([0.1, 0.2, -0.1, 0.3, 0.0, 0.5], dtype=torch.float64)
+        >>> torch.allclose(compose(se3_exp(xi), se3_exp(xi)), se3_exp(2 * xi))
+        True
+    """
     R = A[..., :3, :3] @ B[..., :3, :3]
     t = (A[..., :3, :3] @ B[..., :3, 3:])[..., 0] + A[..., :3, 3]
     return torch.cat([R, t[..., None]], -1)
 
 
 def invert(T: torch.Tensor) -> torch.Tensor:
-    """Inverse of a rigid ``(..., 3, 4)`` pose."""
+    """Inverse of a rigid ``(..., 3, 4)`` pose.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import compose, invert, se3_exp
+        >>> T = se3_exp(torch.tensor([0.3, -0.1, 0.2, 0.1, 0.2, -0.3], dtype=torch.float64))
+        >>> I = compose(T, invert(T))
+        >>> torch.allclose(I, se3_exp(torch.zeros(6, dtype=torch.float64)))
+        True
+    """
     Rt = T[..., :3, :3].transpose(-1, -2)
     t = -(Rt @ T[..., :3, 3:])
     return torch.cat([Rt, t], -1)
@@ -184,6 +238,16 @@ def procrustes_sim3(src: torch.Tensor, dst: torch.Tensor) -> SimilarityTransform
     """Similarity Procrustes (Umeyama) ``dst ~ s R src + t`` in float64 with the reflection fixed.
 
     ``src``, ``dst``: ``(N, 3)`` camera centres (``N >= 3``, not collinear).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import procrustes_sim3, so3_exp
+        >>> src = torch.randn(8, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        >>> R = so3_exp(torch.tensor([0.2, -0.1, 0.4], dtype=torch.float64))
+        >>> dst = 2.0 * src @ R.T + torch.tensor([1.0, 0.0, -1.0], dtype=torch.float64)
+        >>> sim = procrustes_sim3(src, dst)
+        >>> round(sim.s, 6), torch.allclose(sim.R, R), torch.allclose(sim.apply(src), dst)
+        (2.0, True, True)
     """
     R, t, s = rigid_fit(src.detach().double(), dst.detach().double(), with_scale=True)
     return SimilarityTransform(R, t, float(s))
@@ -202,6 +266,14 @@ def rotation_error_deg(R_a: torch.Tensor, R_b: torch.Tensor) -> torch.Tensor:
 
     Evaluated as ``atan2(|vee(M - M^T)| / 2, (tr M - 1) / 2)`` (the same angle), which stays accurate for
     tiny angles where ``arccos`` of a rounded cosine loses half the digits.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import rotation_error_deg, so3_exp
+        >>> R_a = so3_exp(torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.1]], dtype=torch.float64))
+        >>> R_b = so3_exp(torch.zeros(2, 3, dtype=torch.float64))
+        >>> rotation_error_deg(R_a, R_b).round(decimals=3)
+        tensor([0.0000, 5.7300], dtype=torch.float64)
     """
     M = R_a.double() @ R_b.double().transpose(-1, -2)
     cos = (M[..., 0, 0] + M[..., 1, 1] + M[..., 2, 2] - 1) / 2

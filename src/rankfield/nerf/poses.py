@@ -476,7 +476,15 @@ def perturb_poses_barf(c2w: torch.Tensor, sigma: float = 0.15, seed: int = 0,
 def perturb_poses_l2g(c2w: torch.Tensor, rotation_deg: float = 15.0, translation: float = 0.15,
                       seed: int = 0) -> torch.Tensor:
     """L2G-style noise: each camera rotated about a uniformly random axis by ``|N(0, rotation_deg^2)|``
-    degrees (about its own centre) and moved by ``N(0, translation^2 I_3)``."""
+    degrees (about its own centre) and moved by ``N(0, translation^2 I_3)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import identity_poses, perturb_poses_l2g, rotation_error_deg
+        >>> noisy = perturb_poses_l2g(identity_poses(4), rotation_deg=10.0, translation=0.1, seed=0)
+        >>> noisy.shape, bool((rotation_error_deg(noisy[:, :, :3], identity_poses(4)[:, :, :3]) > 0).all())
+        (torch.Size([4, 3, 4]), True)
+    """
     gen = torch.Generator().manual_seed(seed)
     n = c2w.shape[0]
     axis = torch.randn(n, 3, generator=gen, dtype=torch.float64)
@@ -491,5 +499,12 @@ def perturb_poses_l2g(c2w: torch.Tensor, rotation_deg: float = 15.0, translation
 
 
 def identity_poses(n: int) -> torch.Tensor:
-    """``n`` identity camera-to-world poses (identity init for forward-facing scenes)."""
+    """``n`` identity camera-to-world poses (identity init for forward-facing scenes).
+
+    Example:
+        >>> from rankfield.nerf import identity_poses
+        >>> T = identity_poses(2)
+        >>> T.shape, T[0].tolist()
+        (torch.Size([2, 3, 4]), [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]])
+    """
     return torch.eye(4)[:3].expand(n, 3, 4).clone()
