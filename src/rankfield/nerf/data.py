@@ -63,6 +63,13 @@ class Scene:
         forward_facing: sample in inverse depth (LLFF-style scenes).
         names: image file names, one per frame.
         source: where the scene was read from.
+
+    Example:
+        >>> import tempfile
+        >>> from rankfield.nerf import generate_procedural_scene, load_blender
+        >>> scene = load_blender(generate_procedural_scene(tempfile.mkdtemp(), n_train=3, n_test=1, size=8))
+        >>> len(scene), scene.images.shape, scene.poses.shape, scene.white_background
+        (3, torch.Size([3, 8, 8, 3]), torch.Size([3, 3, 4]), True)
     """
 
     images: torch.Tensor
@@ -237,6 +244,14 @@ def load_blender(root: str | os.PathLike, split: str = "train", *, white_backgro
     Raises:
         InputError: no ``frames``, non-finite, malformed or singular matrices, invalid intrinsics, images
             of mixed sizes, no images found.
+
+    Example:
+        >>> import tempfile
+        >>> from rankfield.nerf import generate_procedural_scene, load_blender
+        >>> root = generate_procedural_scene(tempfile.mkdtemp(), n_train=4, n_test=2, size=16)
+        >>> train, test = load_blender(root, "train"), load_blender(root, "test", downscale=0.5)
+        >>> train.images.shape, test.images.shape, test.intrinsics.width
+        (torch.Size([4, 16, 16, 3]), torch.Size([2, 8, 8, 3]), 8)
     """
     root = Path(root)
     if not (isinstance(downscale, (int, float)) and math.isfinite(downscale) and downscale > 0):
@@ -373,6 +388,22 @@ def load_llff(root: str | os.PathLike, factor: int = 8, *, recenter: bool = True
 
     Raises:
         InputError: wrong array shape, non-finite values, image count != pose count, mixed image sizes.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> import imageio.v3 as iio
+        >>> import numpy as np
+        >>> from rankfield.nerf import load_llff
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> (root / "images_8").mkdir()
+        >>> for i in range(3):
+        ...     iio.imwrite(root / "images_8" / f"{i:03d}.png", np.full((6, 8, 3), 40 * i, dtype=np.uint8))
+        >>> R = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, -1.0]])
+        >>> poses = [np.concatenate([R, [[0.1 * i], [0.0], [0.0]], [[48.0], [64.0], [50.0]]], 1) for i in range(3)]
+        >>> np.save(root / "poses_bounds.npy", np.array([np.r_[p.ravel(), 2.0, 6.0] for p in poses]))
+        >>> scene = load_llff(root, factor=8)
+        >>> scene.images.shape, scene.forward_facing, scene.white_background, round(scene.intrinsics.fx, 2)
+        (torch.Size([3, 6, 8, 3]), True, False, 6.25)
     """
     root = Path(root)
     pb_path = root / "poses_bounds.npy"
@@ -420,7 +451,16 @@ def load_llff(root: str | os.PathLike, factor: int = 8, *, recenter: bool = True
 
 
 def load_scene(path: str | os.PathLike, split: str = "train", **kwargs) -> Scene:
-    """Load ``path`` as LLFF when it holds ``poses_bounds.npy``, else as a Blender/Instant-NGP scene."""
+    """Load ``path`` as LLFF when it holds ``poses_bounds.npy``, else as a Blender/Instant-NGP scene.
+
+    Example:
+        >>> import tempfile
+        >>> from rankfield.nerf import generate_procedural_scene, load_scene
+        >>> root = generate_procedural_scene(tempfile.mkdtemp(), n_train=2, n_test=1, size=8)
+        >>> scene = load_scene(root, "test")
+        >>> len(scene), scene.forward_facing
+        (1, False)
+    """
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(2, "No such file or directory", str(p))

@@ -122,7 +122,18 @@ def relative_rotation_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> tor
 
 
 def render_view(field, c2w: torch.Tensor, cam, render_cfg: RenderConfig, near: float, far: float) -> dict:
-    """Render one full image at camera-to-world ``c2w (3, 4)`` -> ``rgb (H, W, 3)``, ``depth``, ``opacity``."""
+    """Render one full image at camera-to-world ``c2w (3, 4)`` -> ``rgb (H, W, 3)``, ``depth``, ``opacity``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import FieldConfig, Intrinsics, RadianceField, RenderConfig, look_at, render_view
+        >>> _ = torch.manual_seed(0)
+        >>> field = RadianceField(FieldConfig(width=16, depth=1))
+        >>> cam = Intrinsics(fx=8.0, fy=8.0, cx=4.0, cy=3.0, width=8, height=6)
+        >>> out = render_view(field, look_at(torch.tensor([0.0, -3.0, 0.0])), cam, RenderConfig(n_samples=8), 1.0, 5.0)
+        >>> out["rgb"].shape, out["depth"].shape
+        (torch.Size([6, 8, 3]), torch.Size([6, 8]))
+    """
     device = next(field.parameters()).device
     pts = pixel_points(cam, device=device)
     o, d = rays_from_poses(c2w.float().to(device)[None], pts[None])
@@ -182,6 +193,17 @@ def evaluate_views(field, scene, sim: SimilarityTransform | None, render_cfg: Re
 
     ``sim`` maps the learned frame to the GT frame (from :func:`pose_errors`); ``None`` means the frames
     coincide (e.g. fixed GT poses). Returns means, per-view lists and the rendered images ``(V, H, W, 3)``.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, evaluate_views
+        >>> from rankfield.nerf import generate_procedural_scene, load_blender
+        >>> _ = torch.manual_seed(0)
+        >>> test = load_blender(generate_procedural_scene(tempfile.mkdtemp(), n_train=1, n_test=2, size=8), "test")
+        >>> res = evaluate_views(RadianceField(FieldConfig(width=16, depth=1)), test, None, RenderConfig(n_samples=8))
+        >>> len(res["psnr_per_view"]), res["renders"].shape
+        (2, torch.Size([2, 8, 8, 3]))
     """
     n = len(scene) if max_views is None else min(max_views, len(scene))
     gt = scene.poses[:n].double()

@@ -45,6 +45,12 @@ class FieldConfig(Config):
             windows its levels, Heo et al. 2023).
         hash_interpolation: ``"linear"`` or ``"smoothstep"`` (continuous position gradients, Heo et al.).
         density_noise: std of noise added to raw density during training (0 = off).
+
+    Example:
+        >>> from rankfield.nerf import FieldConfig
+        >>> cfg = FieldConfig(width=32, depth=2, n_frequencies=4)
+        >>> cfg.encoding, cfg.width, cfg.depth
+        ('positional', 32, 2)
     """
 
     encoding: Literal["positional", "hashgrid", "none"] = "positional"
@@ -73,7 +79,17 @@ class FieldConfig(Config):
 
 class RadianceField(nn.Module):
     """``(x, d) -> (sigma, rgb)``: a density trunk on encoded positions, a colour head on its features and
-    the encoded view direction. Call :meth:`set_progress` each step to drive the coarse-to-fine window."""
+    the encoded view direction. Call :meth:`set_progress` each step to drive the coarse-to-fine window.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import FieldConfig, RadianceField
+        >>> _ = torch.manual_seed(0)
+        >>> field = RadianceField(FieldConfig(width=16, depth=1))
+        >>> sigma, rgb = field(torch.zeros(5, 3), torch.tensor([[0.0, 0.0, 1.0]]).expand(5, 3))
+        >>> sigma.shape, rgb.shape, bool(((rgb >= 0) & (rgb <= 1)).all())
+        (torch.Size([5]), torch.Size([5, 3]), True)
+    """
 
     def __init__(self, config: FieldConfig | None = None, device=None):
         super().__init__()

@@ -90,7 +90,15 @@ class PoseModel(nn.Module):
 
 
 class FixedPoses(PoseModel):
-    """The given camera-to-world poses, unchanged (no parameters)."""
+    """The given camera-to-world poses, unchanged (no parameters).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import FixedPoses, identity_poses
+        >>> model = FixedPoses(identity_poses(3))
+        >>> model.n_frames, sum(p.numel() for p in model.parameters())
+        (3, 0)
+    """
 
     def __init__(self, c2w: torch.Tensor):
         super().__init__()

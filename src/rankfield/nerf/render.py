@@ -39,6 +39,12 @@ class RenderConfig(Config):
             ``far`` is ignored) and give the last sample an interval of ``1e10``: an opaque backdrop at
             infinity instead of the background colour (BARF's LLFF model).
         chunk: rays per forward pass in :func:`render_image`.
+
+    Example:
+        >>> from rankfield.nerf import RenderConfig
+        >>> cfg = RenderConfig(n_samples=16, stratified=False)
+        >>> cfg.n_samples, cfg.white_background, cfg.validate() is cfg
+        (16, True, True)
     """
 
     n_samples: int = 48
@@ -81,6 +87,17 @@ def volume_render(sigma: torch.Tensor, rgb: torch.Tensor, t: torch.Tensor, dirs:
         opaque_last: the last sample's interval is ``1e10`` (NeRF's): any density there makes it opaque.
     Returns:
         dict of ``rgb (R, 3)``, ``depth (R,)``, ``opacity (R,)``, ``weights (R, S)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import volume_render
+        >>> t = torch.linspace(1.0, 2.0, 4).expand(2, 4)
+        >>> sigma = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, 1e4, 0.0, 0.0]])
+        >>> rgb = torch.tensor([1.0, 0.0, 0.0]).expand(2, 4, 3)
+        >>> out = volume_render(sigma, rgb, t, torch.tensor([[0.0, 0.0, -1.0]]).expand(2, 3))
+        >>> out["opacity"].round(decimals=3), out["rgb"].round(decimals=3)
+        (tensor([0., 1.]), tensor([[1., 1., 1.],
+                [1., 0., 0.]]))
     """
     # by default the last sample's interval repeats the previous one (not NeRF's 1e10), so empty space shows the
     # background colour instead of the colour of the farthest sample; opaque_last restores NeRF's
@@ -100,7 +117,19 @@ def volume_render(sigma: torch.Tensor, rgb: torch.Tensor, t: torch.Tensor, dirs:
 
 def render_rays(field, origins: torch.Tensor, dirs: torch.Tensor, config: RenderConfig, near: float, far: float,
                 train: bool = False, generator: torch.Generator | None = None) -> dict:
-    """Sample, query ``field`` and composite ``(R, 3)`` rays; see :func:`volume_render` for the outputs."""
+    """Sample, query ``field`` and composite ``(R, 3)`` rays; see :func:`volume_render` for the outputs.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, render_rays
+        >>> _ = torch.manual_seed(0)
+        >>> field = RadianceField(FieldConfig(width=16, depth=1))
+        >>> origins = torch.zeros(8, 3)
+        >>> dirs = torch.tensor([0.0, 0.0, -1.0]).expand(8, 3)
+        >>> out = render_rays(field, origins, dirs, RenderConfig(n_samples=8), near=0.5, far=2.0)
+        >>> sorted(out), out["rgb"].shape, out["depth"].shape
+        (['depth', 'opacity', 'rgb', 'weights'], torch.Size([8, 3]), torch.Size([8]))
+    """
     R = origins.shape[0]
     t = sample_depths(R, near, math.inf if config.opaque_far else far, config.n_samples,
                       stratified=train and config.stratified, inverse_depth=config.inverse_depth,
@@ -114,7 +143,19 @@ def render_rays(field, origins: torch.Tensor, dirs: torch.Tensor, config: Render
 def render_image(field, origins: torch.Tensor, dirs: torch.Tensor, config: RenderConfig, near: float, far: float,
                  height: int, width: int) -> dict:
     """Render ``H*W`` rays in chunks of ``config.chunk``; returns ``rgb (H, W, 3)``, ``depth (H, W)``,
-    ``opacity (H, W)``."""
+    ``opacity (H, W)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, render_image
+        >>> _ = torch.manual_seed(0)
+        >>> field = RadianceField(FieldConfig(width=16, depth=1))
+        >>> origins = torch.zeros(6 * 4, 3)
+        >>> dirs = torch.tensor([0.0, 0.0, -1.0]).expand(6 * 4, 3)
+        >>> out = render_image(field, origins, dirs, RenderConfig(n_samples=8, chunk=10), 0.5, 2.0, height=6, width=4)
+        >>> out["rgb"].shape, out["depth"].shape
+        (torch.Size([6, 4, 3]), torch.Size([6, 4]))
+    """
     was_training = field.training
     field.eval()
     outs = {"rgb": [], "depth": [], "opacity": []}

@@ -63,6 +63,12 @@ class TrainConfig(Config):
         checkpoint_every: steps between checkpoints (0: only at the end).
         progress: show a tqdm bar.
         seed: seed of the ray sampling.
+
+    Example:
+        >>> from rankfield.nerf import RenderConfig, TrainConfig
+        >>> cfg = TrainConfig(steps=100, rays_per_step=256, render=RenderConfig(n_samples=32), progress=False)
+        >>> cfg.steps, cfg.render.n_samples, cfg.validate() is cfg
+        (100, 32, True)
     """
 
     steps: int = 1500
@@ -114,7 +120,20 @@ CPU_PROTOCOL = TrainConfig(rays_per_step=480, lr_field=3e-3, render=RenderConfig
 @dataclass
 class TrainResult:
     """Outcome of :func:`train_scene`: history (one entry per ``log_every`` steps: ``step``, ``loss``,
-    ``mse``, ``reg``, ``psnr``, ``lr``, ``time``), seconds, steps done, last checkpoint path."""
+    ``mse``, ``reg``, ``psnr``, ``lr``, ``time``), seconds, steps done, last checkpoint path.
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from rankfield.nerf import FieldConfig, FixedPoses, RadianceField, TrainConfig, RenderConfig
+        >>> from rankfield.nerf import generate_procedural_scene, load_blender, train_scene
+        >>> _ = torch.manual_seed(0)
+        >>> scene = load_blender(generate_procedural_scene(tempfile.mkdtemp(), n_train=2, n_test=1, size=8))
+        >>> cfg = TrainConfig(steps=2, rays_per_step=16, log_every=1, render=RenderConfig(n_samples=4), progress=False)
+        >>> result = train_scene(scene, RadianceField(FieldConfig(width=8, depth=1)), FixedPoses(scene.poses), cfg)
+        >>> sorted(result.history)[:4], result.steps, result.checkpoint is None
+        (['loss', 'lr', 'mse', 'psnr'], 2, True)
+    """
 
     history: dict
     seconds: float
@@ -152,6 +171,19 @@ def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, 
 
     Raises:
         TrainingDivergedError: the loss became non-finite (the message names the last good checkpoint).
+
+    Example:
+        >>> import tempfile
+        >>> import torch
+        >>> from rankfield.nerf import FieldConfig, FixedPoses, RadianceField, TrainConfig, RenderConfig
+        >>> from rankfield.nerf import generate_procedural_scene, load_blender, train_scene
+        >>> _ = torch.manual_seed(0)
+        >>> scene = load_blender(generate_procedural_scene(tempfile.mkdtemp(), n_train=3, n_test=1, size=8))
+        >>> field = RadianceField(FieldConfig(width=16, depth=1))
+        >>> cfg = TrainConfig(steps=4, rays_per_step=32, log_every=2, render=RenderConfig(n_samples=8), progress=False)
+        >>> result = train_scene(scene, field, FixedPoses(scene.poses), cfg)
+        >>> result.steps, result.history["step"]
+        (4, [2, 4])
     """
     cfg = (config or TrainConfig()).validate()
     device = next(field.parameters()).device
