@@ -25,7 +25,14 @@ __all__ = ["Sine", "Finer", "Gauss", "Wire", "ACTIVATIONS", "make_activation", "
 
 
 class Sine(nn.Module):
-    """SIREN activation ``sin(omega0 * z)``."""
+    """SIREN activation ``sin(omega0 * z)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import Sine
+        >>> Sine(omega0=30.0)(torch.tensor([0.0, torch.pi / 60])).round(decimals=4)
+        tensor([0., 1.])
+    """
 
     def __init__(self, omega0: float = 30.0):
         super().__init__()
@@ -39,7 +46,15 @@ class Sine(nn.Module):
 
 
 class Finer(nn.Module):
-    """FINER activation ``sin(omega0 * (|z| + 1) * z)``; the scale ``|z| + 1`` carries no gradient."""
+    """FINER activation ``sin(omega0 * (|z| + 1) * z)``; the scale ``|z| + 1`` carries no gradient.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import Finer
+        >>> act = Finer(omega0=30.0)
+        >>> act(torch.zeros(3)).tolist(), act(torch.linspace(-1, 1, 5)).shape
+        ([0.0, 0.0, 0.0], torch.Size([5]))
+    """
 
     def __init__(self, omega0: float = 30.0):
         super().__init__()
@@ -54,7 +69,14 @@ class Finer(nn.Module):
 
 
 class Gauss(nn.Module):
-    """Gaussian activation ``exp(-(scale * z)^2)`` (Ramasinghe & Lucey; GARF)."""
+    """Gaussian activation ``exp(-(scale * z)^2)`` (Ramasinghe & Lucey; GARF).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import Gauss
+        >>> Gauss(scale=10.0)(torch.tensor([0.0, 0.1])).round(decimals=4)
+        tensor([1.0000, 0.3679])
+    """
 
     def __init__(self, scale: float = 10.0):
         super().__init__()
@@ -68,7 +90,15 @@ class Gauss(nn.Module):
 
 
 class Wire(nn.Module):
-    """WIRE complex Gabor wavelet ``exp(j omega0 z - |sigma0 z|^2)``; returns a complex tensor."""
+    """WIRE complex Gabor wavelet ``exp(j omega0 z - |sigma0 z|^2)``; returns a complex tensor.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import Wire
+        >>> out = Wire(omega0=20.0, sigma0=10.0)(torch.zeros(2, 3))
+        >>> out.dtype, out.real.tolist()[0]
+        (torch.complex64, [1.0, 1.0, 1.0])
+    """
 
     def __init__(self, omega0: float = 20.0, sigma0: float = 10.0):
         super().__init__()
@@ -104,7 +134,19 @@ def make_activation(name: str, omega0: float = 30.0, gauss_scale: float = 10.0, 
 
 @torch.no_grad()
 def siren_init_(weight: torch.Tensor, omega0: float, is_first: bool) -> torch.Tensor:
-    """SIREN initialization in place: first layer ``U(-1/n, 1/n)``, others ``U(+-sqrt(6/n)/omega0)``."""
+    """SIREN initialization in place: first layer ``U(-1/n, 1/n)``, others ``U(+-sqrt(6/n)/omega0)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import siren_init_
+        >>> w = torch.empty(64, 16)
+        >>> _ = siren_init_(w, omega0=30.0, is_first=False)
+        >>> bool(w.abs().max() <= (6 / 16) ** 0.5 / 30)
+        True
+        >>> _ = siren_init_(w, omega0=30.0, is_first=True)
+        >>> bool(w.abs().max() <= 1 / 16)
+        True
+    """
     n = weight.shape[1]
     bound = 1.0 / n if is_first else math.sqrt(6.0 / n) / omega0
     return weight.uniform_(-bound, bound)

@@ -109,7 +109,14 @@ def load_image(path: str | Path, size: int | None = None) -> torch.Tensor:
 
 
 def default_image(size: int | None = 256) -> torch.Tensor:
-    """scikit-image's bundled 'astronaut' photograph (512x512 RGB), optionally resized."""
+    """scikit-image's bundled 'astronaut' photograph (512x512 RGB), optionally resized.
+
+    Example:
+        >>> from rankfield.inr import default_image
+        >>> img = default_image(size=32)
+        >>> img.shape, bool(img.min() >= 0), bool(img.max() <= 1)
+        (torch.Size([32, 32, 3]), True, True)
+    """
     data = require("skimage.data", "plot", "the sample photograph")
     img = to_float_image(data.astronaut(), "skimage astronaut")
     return resize_image(img, size) if size else img
@@ -158,7 +165,16 @@ def grid_coordinates(*shape: int, device=None) -> torch.Tensor:
 
 
 def image_coordinates(height: int, width: int, device=None) -> torch.Tensor:
-    """``(H, W, 2)`` pixel-centre coordinates ``(y, x)`` in ``[-1, 1]``."""
+    """``(H, W, 2)`` pixel-centre coordinates ``(y, x)`` in ``[-1, 1]``.
+
+    Example:
+        >>> from rankfield.inr import image_coordinates
+        >>> xy = image_coordinates(2, 3)
+        >>> xy.shape
+        torch.Size([2, 3, 2])
+        >>> xy[0, 0], xy[-1, -1]
+        (tensor([-0.5000, -0.6667]), tensor([0.5000, 0.6667]))
+    """
     return grid_coordinates(height, width, device=device)
 
 
@@ -166,6 +182,12 @@ def chirp(n: int = 2048, f0: float = 2.0, f1: float = 60.0) -> tuple[torch.Tenso
     """A linear chirp on ``t`` in ``[-1, 1]`` whose frequency rises from ``f0`` to ``f1`` cycles per unit.
 
     Returns ``(t, signal)`` with shapes ``(n, 1)`` and ``(n, 1)``; the signal is in ``[-1, 1]``.
+
+    Example:
+        >>> from rankfield.inr import chirp
+        >>> t, y = chirp(n=256, f0=2.0, f1=20.0)
+        >>> t.shape, y.shape, t[0].item(), t[-1].item(), bool(y.abs().max() <= 1)
+        (torch.Size([256, 1]), torch.Size([256, 1]), -0.99609375, 0.99609375, True)
     """
     t = grid_coordinates(n)
     u = (t + 1) / 2  # [0, 1]
@@ -174,7 +196,17 @@ def chirp(n: int = 2048, f0: float = 2.0, f1: float = 60.0) -> tuple[torch.Tenso
 
 
 def load_signal(path: str | Path, column: int = 0) -> torch.Tensor:
-    """Read a 1-D signal ``(N, C)`` from ``.npy``, ``.csv``/``.txt`` (numeric columns) or ``.wav``."""
+    """Read a 1-D signal ``(N, C)`` from ``.npy``, ``.csv``/``.txt`` (numeric columns) or ``.wav``.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> import numpy as np
+        >>> from rankfield.inr import load_signal
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "signal.npy"
+        >>> np.save(path, np.sin(np.linspace(0, 6.28, 100)))
+        >>> load_signal(path).shape
+        torch.Size([100, 1])
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "No such file", str(path))
@@ -233,7 +265,15 @@ SHAPES = {"sphere": _sphere, "torus": _torus, "box": _box, "composite": _composi
 
 
 def shape_occupancy(name: str, points: torch.Tensor) -> torch.Tensor:
-    """Occupancy (1 inside, 0 outside) of analytic shape ``name`` at ``points (..., 3)``."""
+    """Occupancy (1 inside, 0 outside) of analytic shape ``name`` at ``points (..., 3)``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import shape_occupancy
+        >>> points = torch.tensor([[0.0, 0.0, 0.0], [0.9, 0.9, 0.9]])
+        >>> shape_occupancy("sphere", points).tolist(), shape_occupancy("box", points).tolist()
+        ([1.0, 0.0], [1.0, 0.0])
+    """
     if name not in SHAPES:
         raise InputError(f"unknown shape {name!r}; choose one of {', '.join(SHAPES)}")
     if points.shape[-1] != 3:

@@ -96,6 +96,15 @@ def layer_features(model: nn.Module, coords: torch.Tensor, batch_statistics: boo
     ``batch_statistics=True`` evaluates BatchNorm with the statistics of ``coords`` (as in training)
     instead of its running averages, without updating them; at init that is what BatchNorm does to
     the inlet.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import CoordinateMLP, image_coordinates, layer_features
+        >>> _ = torch.manual_seed(0)
+        >>> model = CoordinateMLP(in_features=2, out_features=1, width=16, depth=3, activation="sine")
+        >>> feats = layer_features(model, image_coordinates(4, 4).reshape(-1, 2))
+        >>> len(feats), feats[0].shape
+        (3, torch.Size([16, 16]))
     """
     if not hasattr(model, "hidden_features_list"):
         raise TypeError("layer_features needs a model with hidden_features_list(coords) (e.g. CoordinateMLP)")
@@ -116,7 +125,17 @@ def layer_features(model: nn.Module, coords: torch.Tensor, batch_statistics: boo
 
 
 def rank_report(a: torch.Tensor, rtol: float = DEFAULT_RTOL) -> dict:
-    """All rank measures of one matrix as a dict."""
+    """All rank measures of one matrix as a dict.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import rank_report
+        >>> rep = rank_report(torch.diag(torch.tensor([4.0, 2.0, 1.0, 0.0])))
+        >>> sorted(rep)
+        ['condition_number', 'effective_rank', 'numerical_rank', 'stable_rank']
+        >>> rep["numerical_rank"], round(rep["stable_rank"], 4)
+        (3, 1.3125)
+    """
     return {"stable_rank": stable_rank(a), "effective_rank": effective_rank(a),
             "numerical_rank": numerical_rank(a, rtol), "condition_number": condition_number(a)}
 
@@ -126,6 +145,15 @@ def ntk_spectrum(model: nn.Module, coords: torch.Tensor, output_index: int | Non
 
     ``J`` is the Jacobian of the (summed, or ``output_index``-th) output w.r.t. all parameters,
     computed per sample with ``torch.func`` (vmap of jacrev of a functional call).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import CoordinateMLP, ntk_spectrum
+        >>> _ = torch.manual_seed(0)
+        >>> model = CoordinateMLP(in_features=1, out_features=1, width=8, depth=2, activation="relu")
+        >>> eig = ntk_spectrum(model, torch.linspace(-1, 1, 6)[:, None])
+        >>> eig.shape, bool((eig[:-1] >= eig[1:]).all())
+        (torch.Size([6]), True)
     """
     from torch.func import functional_call, jacrev, vmap
 

@@ -205,7 +205,18 @@ LINEAR_TYPES = ("dense", "conditioned", "lowrank", "sine_lowrank")
 def make_linear(kind: str, in_features: int, out_features: int, *, rank: int | None = None,
                 sine_omega: float = 1000.0, sine_gain: float | None = None, lowrank_init_var: float | None = None,
                 conditioning: str = "row", recompute: bool = True, device=None, dtype=None) -> nn.Module:
-    """Build a linear layer by kind (one of :data:`LINEAR_TYPES`)."""
+    """Build a linear layer by kind (one of :data:`LINEAR_TYPES`).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import make_linear
+        >>> dense = make_linear("dense", 8, 4)
+        >>> low = make_linear("lowrank", 8, 4, rank=2)
+        >>> dense(torch.zeros(3, 8)).shape, low(torch.zeros(3, 8)).shape
+        (torch.Size([3, 4]), torch.Size([3, 4]))
+        >>> sum(p.numel() for p in low.parameters()) < sum(p.numel() for p in dense.parameters())
+        True
+    """
     if kind == "dense":
         _check_dims(in_features, out_features)
         return nn.Linear(in_features, out_features, device=device, dtype=dtype)

@@ -71,7 +71,16 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, wind
 
 
 def iou(pred_occupancy: torch.Tensor, target_occupancy: torch.Tensor, threshold: float = 0.5) -> float:
-    """Intersection over union of two occupancy fields (values above ``threshold`` are inside)."""
+    """Intersection over union of two occupancy fields (values above ``threshold`` are inside).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import iou
+        >>> pred = torch.tensor([0.9, 0.8, 0.2, 0.1])
+        >>> target = torch.tensor([1.0, 0.0, 0.0, 1.0])
+        >>> round(iou(pred, target), 4)
+        0.3333
+    """
     a = pred_occupancy.detach() > threshold
     b = target_occupancy.detach() > threshold
     union = (a | b).sum()

@@ -75,6 +75,14 @@ class MLPConfig(Config):
         batchnorm: BatchNorm1d after every hidden linear layer (before the activation).
         output_activation: ``None | sigmoid | relu | softplus | tanh``.
         seed: seed for all random initialization (encodings, weights).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.inr import CoordinateMLP, MLPConfig
+        >>> cfg = MLPConfig(in_features=2, out_features=3, width=32, depth=2, activation="sine")
+        >>> model = CoordinateMLP(cfg)
+        >>> model(torch.zeros(5, 2)).shape
+        torch.Size([5, 3])
     """
 
     in_features: int = 2

@@ -96,6 +96,18 @@ def fit_pose_nerf(train: "Scene", test_scene: "Scene | None", init_c2w: torch.Te
 
     Returns:
         A :class:`PoseNerfResult`: the trained field and pose model, ``metrics``, ``errors`` and ``views``.
+
+    Example:
+        >>> import tempfile
+        >>> from rankfield.nerf import FieldConfig, TrainConfig, generate_procedural_scene, load_blender
+        >>> from rankfield.nerf import fit_pose_nerf, perturb_poses_barf
+        >>> root = generate_procedural_scene(tempfile.mkdtemp(), n_train=4, n_test=1, size=8)
+        >>> train, test = load_blender(root, "train"), load_blender(root, "test")
+        >>> res = fit_pose_nerf(train, test, perturb_poses_barf(train.poses, 0.05), "se3", test_time_refine=0,
+        ...                     train_config=TrainConfig(steps=2, rays_per_step=32, progress=False),
+        ...                     field_config=FieldConfig(width=8, depth=1), device="cpu")
+        >>> res.metrics["pose_model"], res.views is not None, res.pose_model.n_frames
+        ('se3', True, 4)
     """
     dev = resolve_device(device)
     if init_c2w.shape != train.poses.shape:
