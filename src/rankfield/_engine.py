@@ -202,6 +202,18 @@ def load_checkpoint(path, kind: str | None = None, map_location="cpu") -> dict:
 
     Anything else (a file that is not a checkpoint, a pickle that would run code, a checkpoint of
     another ``kind``) is an :class:`InputError` with one line.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from rankfield import load_checkpoint
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, chirp, fit_signal
+        >>> t, y = chirp(n=64)
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "run.pt"
+        >>> cfg = FitConfig(steps=3, device="cpu", progress=False, checkpoint_path=str(path))
+        >>> result = fit_signal(y, t, model=CoordinateMLP(in_features=1, out_features=1, width=8, depth=1), config=cfg)
+        >>> ck = load_checkpoint(path)
+        >>> ck["step"], ck["steps"], sorted(ck["modules"])
+        (3, 3, ['model'])
     """
     path = Path(path)
     if not path.exists():

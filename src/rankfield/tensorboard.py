@@ -42,6 +42,18 @@ class TensorBoardLogger:
         image_every: steps between image writes (rounded to the trainer's log interval; 0: only at the end).
 
     Under ``torch.distributed`` only rank 0 writes. ``tags`` lists what was written.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> from rankfield import TensorBoardLogger
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, chirp, fit_signal
+        >>> t, y = chirp(n=64)
+        >>> logger = TensorBoardLogger(pathlib.Path(tempfile.mkdtemp()) / "tb")
+        >>> cfg = FitConfig(steps=4, log_every=2, device="cpu", progress=False)
+        >>> model = CoordinateMLP(in_features=1, out_features=1, width=8, depth=1)
+        >>> result = fit_signal(y, t, model=model, config=cfg, callbacks=[logger])
+        >>> "loss" in " ".join(logger.tags), any(logger.log_dir.iterdir())
+        (True, True)
     """
 
     def __init__(self, log_dir, images: Callable | None = None, image_every: int = 0):

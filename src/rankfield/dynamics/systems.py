@@ -50,6 +50,14 @@ class System:
         x0: default initial condition.
         dt: default sampling step.
         n_samples: default number of samples (``t = dt * arange(n_samples)``).
+
+    Example:
+        >>> from rankfield.dynamics import get_system
+        >>> lorenz = get_system("lorenz")
+        >>> lorenz.state_names, lorenz.degree, lorenz.n_states
+        (('x', 'y', 'z'), 2, 3)
+        >>> lorenz.true_coefficients().shape
+        (3, 10)
     """
 
     name: str
@@ -177,7 +185,17 @@ SYSTEMS: dict[str, System] = {
 
 
 def get_system(name: str) -> System:
-    """A registry system by name (case-insensitive, ``-``/``_`` interchangeable)."""
+    """A registry system by name (case-insensitive, ``-``/``_`` interchangeable).
+
+    Example:
+        >>> from rankfield.dynamics import get_system
+        >>> system = get_system("Lotka-Volterra")
+        >>> system.name, system.state_names
+        ('lotka_volterra', ('x', 'y'))
+        >>> t, x = system.simulate()
+        >>> t.shape, x.shape
+        ((1000,), (1000, 2))
+    """
     key = name.lower().replace("-", "_").replace("ö", "o")
     if key not in SYSTEMS:
         raise InputError(f"unknown system {name!r}; choose one of {', '.join(SYSTEMS)}")

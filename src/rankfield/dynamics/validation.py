@@ -51,7 +51,17 @@ def _integrate(func, x0, t, rtol, atol, method):
 
 def simulate_coefficients(coefficients, degree: int, x0, t, rtol: float = 1e-7, atol: float = 1e-9,
                           method: str = "dopri5") -> np.ndarray:
-    """Integrate ``dx/dt = Xi Theta(x)`` for ``PolynomialLibrary(degree)`` coefficients with torchdiffeq."""
+    """Integrate ``dx/dt = Xi Theta(x)`` for ``PolynomialLibrary(degree)`` coefficients with torchdiffeq.
+
+    Example:
+        >>> import numpy as np
+        >>> from rankfield.dynamics import get_system, simulate_coefficients
+        >>> system = get_system("lotka_volterra")
+        >>> t, x = system.simulate(t=np.linspace(0.0, 1.0, 11))
+        >>> x_sim = simulate_coefficients(system.true_coefficients(), system.degree, x[0], t)
+        >>> x_sim.shape, bool(np.allclose(x_sim, x, rtol=1e-4, atol=1e-6))
+        ((11, 2), True)
+    """
     xi = torch.as_tensor(np.asarray(coefficients, dtype=float), dtype=torch.float64)
     n_states = xi.shape[0]
     powers = torch.as_tensor(library_powers(n_states, degree), dtype=torch.float64)
@@ -67,7 +77,18 @@ def simulate_coefficients(coefficients, degree: int, x0, t, rtol: float = 1e-7, 
 
 
 def simulate_model(model, x0, t, rtol: float = 1e-7, atol: float = 1e-9, method: str = "dopri5") -> np.ndarray:
-    """Integrate a fitted ``ps.SINDy`` model with torchdiffeq (any library, via ``model.predict``)."""
+    """Integrate a fitted ``ps.SINDy`` model with torchdiffeq (any library, via ``model.predict``).
+
+    Example:
+        >>> import numpy as np
+        >>> import pysindy as ps
+        >>> from rankfield.dynamics import get_system, simulate_model
+        >>> t, x = get_system("lotka_volterra").simulate(t=np.linspace(0.0, 2.0, 201))
+        >>> model = ps.SINDy(feature_library=ps.PolynomialLibrary(degree=2)).fit(x, t=t)
+        >>> x_sim = simulate_model(model, x[0], t[:11])
+        >>> x_sim.shape, bool(np.allclose(x_sim, x[:11], rtol=1e-2))
+        ((11, 2), True)
+    """
     lib = model.feature_library
     if type(lib).__name__ == "PolynomialLibrary" and lib.include_bias and not lib.interaction_only:
         try:
@@ -87,6 +108,16 @@ def validate_model(model, t, x_data, x_clean=None, x0=None) -> dict:
     Returns ``{"x_sim", "error_vs_data", "error_vs_clean", "valid_fraction"}`` where errors are relative L2
     over the whole horizon (``inf`` if the simulation blew up) and ``valid_fraction`` is the fraction of
     the horizon before the simulated state departs from the reference by more than 20% of its RMS.
+
+    Example:
+        >>> import numpy as np
+        >>> import pysindy as ps
+        >>> from rankfield.dynamics import get_system, validate_model
+        >>> t, x = get_system("lotka_volterra").simulate(t=np.linspace(0.0, 2.0, 201))
+        >>> model = ps.SINDy(feature_library=ps.PolynomialLibrary(degree=2)).fit(x, t=t)
+        >>> report = validate_model(model, t[:21], x[:21])
+        >>> sorted(report), bool(report["error_vs_data"] < 0.01), float(report["valid_fraction"])
+        (['error_vs_clean', 'error_vs_data', 'valid_fraction', 'x_sim'], True, 1.0)
     """
     x_data = np.asarray(x_data, dtype=float)
     ref = np.asarray(x_clean if x_clean is not None else x_data, dtype=float)

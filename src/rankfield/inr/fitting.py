@@ -115,7 +115,16 @@ def _is_int(v) -> bool:
 
 @dataclass
 class FitResult:
-    """What :func:`fit` returns: the trained model, its history and final metrics."""
+    """What :func:`fit` returns: the trained model, its history and final metrics.
+
+    Example:
+        >>> from rankfield.inr import CoordinateMLP, FitConfig, chirp, fit_signal
+        >>> t, y = chirp(n=64)
+        >>> model = CoordinateMLP(in_features=1, out_features=1, width=8, depth=1)
+        >>> result = fit_signal(y, t, model=model, config=FitConfig(steps=4, log_every=2, device="cpu", progress=False))
+        >>> result.model is model, result.history["step"], "psnr" in result.metrics
+        (True, [2, 4], True)
+    """
 
     model: nn.Module
     history: dict = field(default_factory=dict)
