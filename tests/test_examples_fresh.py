@@ -10,28 +10,34 @@ import pytest
 PACKAGES = ["rankfield", "rankfield.inr", "rankfield.nerf", "rankfield.dynamics"]
 
 
-def _public_examples():
-    finder = doctest.DocTestFinder(recurse=False)
-    seen = set()
+def _public_objects():
+    """(package, name, object) for every name in the packages' ``__all__`` (a package whose optional extra is
+    missing, PySINDy for rankfield.dynamics, is skipped)."""
     for pkg in PACKAGES:
         try:
             mod = importlib.import_module(pkg)
-        except ImportError:  # an optional extra (PySINDy) is missing
+        except ImportError:
             continue
         for name in mod.__all__:
-            obj = getattr(mod, name)
-            if id(obj) in seen:
+            yield pkg, name, getattr(mod, name)
+
+
+def _public_examples():
+    finder = doctest.DocTestFinder(recurse=False)
+    seen = set()
+    for pkg, name, obj in _public_objects():
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        for test in finder.find(obj, f"{pkg}.{name}", globs={}):
+            if test.examples:
+                yield pytest.param(test, id=test.name)
+        for attr, member in vars(obj).items() if isinstance(obj, type) else ():
+            if attr.startswith("_") or not callable(member) and not isinstance(member, (classmethod, staticmethod, property)):
                 continue
-            seen.add(id(obj))
-            for test in finder.find(obj, f"{pkg}.{name}", globs={}):
+            for test in finder.find(member, f"{pkg}.{name}.{attr}", globs={}):
                 if test.examples:
                     yield pytest.param(test, id=test.name)
-            for attr, member in vars(obj).items() if isinstance(obj, type) else ():
-                if attr.startswith("_") or not callable(member) and not isinstance(member, (classmethod, staticmethod, property)):
-                    continue
-                for test in finder.find(member, f"{pkg}.{name}.{attr}", globs={}):
-                    if test.examples:
-                        yield pytest.param(test, id=test.name)
 
 
 @pytest.mark.parametrize("test", list(_public_examples()))
@@ -64,16 +70,7 @@ TODO = set()
 
 
 def _names_without_example():
-    missing = []
-    for pkg in PACKAGES:
-        try:
-            mod = importlib.import_module(pkg)
-        except ImportError:  # an optional extra (PySINDy) is missing
-            continue
-        for name in mod.__all__:
-            if ">>>" not in (inspect.getdoc(getattr(mod, name)) or ""):
-                missing.append(f"{pkg}.{name}")
-    return missing
+    return [f"{pkg}.{name}" for pkg, name, obj in _public_objects() if ">>>" not in (inspect.getdoc(obj) or "")]
 
 
 def test_every_public_name_has_an_example():
