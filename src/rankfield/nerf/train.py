@@ -122,7 +122,9 @@ class TrainResult:
     """Outcome of :func:`train_scene`: history (one entry per ``log_every`` steps: ``step``, ``loss``,
     ``mse``, ``reg``, ``psnr``, ``lr``, ``time``), seconds, steps done, last checkpoint path.
 
-    Example (:func:`train_scene` returns one; its example trains a scene):
+    :func:`train_scene` returns one; its example trains a scene.
+
+    Example:
         >>> from rankfield.nerf import TrainResult
         >>> result = TrainResult(history={"step": [10, 20], "psnr": [12.0, 14.5]}, seconds=1.5, steps=20)
         >>> result.history["psnr"][-1], result.checkpoint is None
