@@ -127,7 +127,7 @@ class TrainResult:
     Example:
         >>> from rankfield.nerf import TrainResult
         >>> result = TrainResult(history={"step": [10, 20], "psnr": [12.0, 14.5]}, seconds=1.5, steps=20)
-        >>> result.history["psnr"][-1], result.checkpoint is None
+        >>> max(result.history["psnr"]), result.checkpoint is None
         (14.5, True)
     """
 
