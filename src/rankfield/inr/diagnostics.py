@@ -100,7 +100,6 @@ def layer_features(model: nn.Module, coords: torch.Tensor, batch_statistics: boo
     Example:
         >>> import torch
         >>> from rankfield.inr import CoordinateMLP, image_coordinates, layer_features
-        >>> _ = torch.manual_seed(0)
         >>> model = CoordinateMLP(in_features=2, out_features=1, width=16, depth=3, activation="sine")
         >>> feats = layer_features(model, image_coordinates(4, 4).reshape(-1, 2))
         >>> len(feats), feats[0].shape
@@ -149,7 +148,6 @@ def ntk_spectrum(model: nn.Module, coords: torch.Tensor, output_index: int | Non
     Example:
         >>> import torch
         >>> from rankfield.inr import CoordinateMLP, ntk_spectrum
-        >>> _ = torch.manual_seed(0)
         >>> model = CoordinateMLP(in_features=1, out_features=1, width=8, depth=2, activation="relu")
         >>> eig = ntk_spectrum(model, torch.linspace(-1, 1, 6)[:, None])
         >>> eig.shape, bool((eig[:-1] >= eig[1:]).all())

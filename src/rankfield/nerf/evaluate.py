@@ -127,7 +127,6 @@ def render_view(field, c2w: torch.Tensor, cam, render_cfg: RenderConfig, near: f
     Example:
         >>> import torch
         >>> from rankfield.nerf import FieldConfig, Intrinsics, RadianceField, RenderConfig, look_at, render_view
-        >>> _ = torch.manual_seed(0)
         >>> field = RadianceField(FieldConfig(width=16, depth=1))
         >>> cam = Intrinsics(fx=8.0, fy=8.0, cx=4.0, cy=3.0, width=8, height=6)
         >>> out = render_view(field, look_at(torch.tensor([0.0, -3.0, 0.0])), cam, RenderConfig(n_samples=8), 1.0, 5.0)
@@ -199,7 +198,6 @@ def evaluate_views(field, scene, sim: SimilarityTransform | None, render_cfg: Re
         >>> import torch
         >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, evaluate_views
         >>> from rankfield.nerf import generate_procedural_scene, load_blender
-        >>> _ = torch.manual_seed(0)
         >>> test = load_blender(generate_procedural_scene(tempfile.mkdtemp(), n_train=1, n_test=2, size=8), "test")
         >>> res = evaluate_views(RadianceField(FieldConfig(width=16, depth=1)), test, None, RenderConfig(n_samples=8))
         >>> len(res["psnr_per_view"]), res["renders"].shape

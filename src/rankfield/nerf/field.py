@@ -84,7 +84,6 @@ class RadianceField(nn.Module):
     Example:
         >>> import torch
         >>> from rankfield.nerf import FieldConfig, RadianceField
-        >>> _ = torch.manual_seed(0)
         >>> field = RadianceField(FieldConfig(width=16, depth=1))
         >>> sigma, rgb = field(torch.zeros(5, 3), torch.tensor([[0.0, 0.0, 1.0]]).expand(5, 3))
         >>> sigma.shape, rgb.shape, bool(((rgb >= 0) & (rgb <= 1)).all())

@@ -122,7 +122,6 @@ def render_rays(field, origins: torch.Tensor, dirs: torch.Tensor, config: Render
     Example:
         >>> import torch
         >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, render_rays
-        >>> _ = torch.manual_seed(0)
         >>> field = RadianceField(FieldConfig(width=16, depth=1))
         >>> origins = torch.zeros(8, 3)
         >>> dirs = torch.tensor([0.0, 0.0, -1.0]).expand(8, 3)
@@ -148,7 +147,6 @@ def render_image(field, origins: torch.Tensor, dirs: torch.Tensor, config: Rende
     Example:
         >>> import torch
         >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, render_image
-        >>> _ = torch.manual_seed(0)
         >>> field = RadianceField(FieldConfig(width=16, depth=1))
         >>> origins = torch.zeros(6 * 4, 3)
         >>> dirs = torch.tensor([0.0, 0.0, -1.0]).expand(6 * 4, 3)

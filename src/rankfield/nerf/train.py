@@ -173,7 +173,6 @@ def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, 
         >>> import torch
         >>> from rankfield.nerf import FieldConfig, FixedPoses, RadianceField, TrainConfig, RenderConfig
         >>> from rankfield.nerf import generate_procedural_scene, load_blender, train_scene
-        >>> _ = torch.manual_seed(0)
         >>> scene = load_blender(generate_procedural_scene(tempfile.mkdtemp(), n_train=3, n_test=1, size=8))
         >>> field = RadianceField(FieldConfig(width=16, depth=1))
         >>> cfg = TrainConfig(steps=4, rays_per_step=32, log_every=2, render=RenderConfig(n_samples=8), progress=False)
