@@ -97,6 +97,26 @@ class System:
                 xi[j, powers.index(tuple(exps))] = c
         return xi
 
+    def characteristic_period(self, duration: float | None = None) -> float:
+        """The system's characteristic period ``2 pi * median_j std(x_j) / std(dx_j/dt)`` on its trajectory.
+
+        For a sinusoid of angular frequency ``w`` this is exactly ``2 pi / w``; for a chaotic flow it is the
+        period of the mean (RMS) frequency of its states. Used to sample systems at a fixed number of samples
+        per period (``dt = period / k``).
+
+        Args:
+            duration: time span to average over, from ``x0`` (default: 50 default-length runs, ``50 * n_samples
+                * dt``).
+
+        Example:
+            >>> from rankfield.dynamics import get_system
+            >>> round(get_system("lorenz").characteristic_period(), 2) > 0
+            True
+        """
+        duration = 50 * self.n_samples * self.dt if duration is None else float(duration)
+        _, x = self.simulate(t=np.linspace(0.0, duration, 20_001))
+        return float(2 * np.pi * np.median(x.std(axis=0) / self.rhs(x).std(axis=0)))
+
     def simulate(self, n_samples: int | None = None, dt: float | None = None, x0=None,
                  t: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Integrate accurately (DOP853, rtol=atol=1e-10); returns ``(t, x)`` with ``x`` of shape ``(n, n_states)``.
@@ -181,6 +201,164 @@ SYSTEMS: dict[str, System] = {
         description="SEIR(S) (beta 1, sigma 0.5, gamma 0.25, disease mortality 0.1, waning immunity 0.1), "
                     "population fractions. Mortality and waning break S+E+I+R = const and R = c * (1 - N), "
                     "which would make a polynomial library exactly degenerate"),
+    # the generalisation benchmark's catalogue (benchmarks/sindy_general.py): 3-state quadratic chaotic flows from
+    # the literature, started on their attractors, dt = 1/50 of their characteristic period
+    "sprott_a": System(
+        "sprott_a", ("x", "y", "z"),
+        ({_e(0, 1, 0): 1.0},
+         {_e(1, 0, 0): -1.0, _e(0, 1, 1): 1.0},
+         {_e(0, 0, 0): 1.0, _e(0, 2, 0): -1.0}),
+        degree=2, x0=(-0.0045, 0.1224, -1.4756), dt=0.11, description="Sprott A (Nose-Hoover; Sprott 1994)"),
+    "sprott_b": System(
+        "sprott_b", ("x", "y", "z"),
+        ({_e(0, 1, 1): 1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 1, 0): -1.0},
+         {_e(0, 0, 0): 1.0, _e(1, 1, 0): -1.0}),
+        degree=2, x0=(1.1281, 0.6357, 1.5502), dt=0.11, description="Sprott B (Sprott 1994)"),
+    "sprott_c": System(
+        "sprott_c", ("x", "y", "z"),
+        ({_e(0, 1, 1): 1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 1, 0): -1.0},
+         {_e(0, 0, 0): 1.0, _e(2, 0, 0): -1.0}),
+        degree=2, x0=(-0.9862, 0.4731, -1.6548), dt=0.13, description="Sprott C (Sprott 1994)"),
+    "sprott_d": System(
+        "sprott_d", ("x", "y", "z"),
+        ({_e(0, 1, 0): -1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 0, 1): 1.0},
+         {_e(1, 0, 1): 1.0, _e(0, 2, 0): 3.0}),
+        degree=2, x0=(-0.4293, -0.4311, 1.4008), dt=0.098, description="Sprott D (Sprott 1994)"),
+    "sprott_e": System(
+        "sprott_e", ("x", "y", "z"),
+        ({_e(0, 1, 1): 1.0},
+         {_e(2, 0, 0): 1.0, _e(0, 1, 0): -1.0},
+         {_e(0, 0, 0): 1.0, _e(1, 0, 0): -4.0}),
+        degree=2, x0=(0.4808, 0.1238, 2.7179), dt=0.11, description="Sprott E (Sprott 1994)"),
+    "sprott_f": System(
+        "sprott_f", ("x", "y", "z"),
+        ({_e(0, 1, 0): 1.0, _e(0, 0, 1): 1.0},
+         {_e(1, 0, 0): -1.0, _e(0, 1, 0): 0.5},
+         {_e(2, 0, 0): 1.0, _e(0, 0, 1): -1.0}),
+        degree=2, x0=(-1.5117, -2.6469, 4.1885), dt=0.16, description="Sprott F (Sprott 1994)"),
+    "sprott_g": System(
+        "sprott_g", ("x", "y", "z"),
+        ({_e(1, 0, 0): 0.4, _e(0, 0, 1): 1.0},
+         {_e(1, 0, 1): 1.0, _e(0, 1, 0): -1.0},
+         {_e(1, 0, 0): -1.0, _e(0, 1, 0): 1.0}),
+        degree=2, x0=(-0.9006, -1.9722, 1.4413), dt=0.11, description="Sprott G (Sprott 1994)"),
+    "sprott_h": System(
+        "sprott_h", ("x", "y", "z"),
+        ({_e(0, 1, 0): -1.0, _e(0, 0, 2): 1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 1, 0): 0.5},
+         {_e(1, 0, 0): 1.0, _e(0, 0, 1): -1.0}),
+        degree=2, x0=(0.0773, -0.7196, -0.487), dt=0.14, description="Sprott H (Sprott 1994)"),
+    "sprott_i": System(
+        "sprott_i", ("x", "y", "z"),
+        ({_e(0, 1, 0): -0.2},
+         {_e(1, 0, 0): 1.0, _e(0, 0, 1): 1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 2, 0): 1.0, _e(0, 0, 1): -1.0}),
+        degree=2, x0=(-0.2226, 0.3795, 0.0441), dt=0.2, description="Sprott I (Sprott 1994)"),
+    "sprott_j": System(
+        "sprott_j", ("x", "y", "z"),
+        ({_e(0, 0, 1): 2.0},
+         {_e(0, 1, 0): -2.0, _e(0, 0, 1): 1.0},
+         {_e(1, 0, 0): -1.0, _e(0, 1, 0): 1.0, _e(0, 2, 0): 1.0}),
+        degree=2, x0=(19.7524, 1.6033, -0.9083), dt=0.088, description="Sprott J (Sprott 1994)"),
+    "sprott_k": System(
+        "sprott_k", ("x", "y", "z"),
+        ({_e(1, 1, 0): 1.0, _e(0, 0, 1): -1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 1, 0): -1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 0, 1): 0.3}),
+        degree=2, x0=(-0.6908, -0.648, -0.1767), dt=0.13, description="Sprott K (Sprott 1994)"),
+    "sprott_l": System(
+        "sprott_l", ("x", "y", "z"),
+        ({_e(0, 1, 0): 1.0, _e(0, 0, 1): 3.9},
+         {_e(2, 0, 0): 0.9, _e(0, 1, 0): -1.0},
+         {_e(0, 0, 0): 1.0, _e(1, 0, 0): -1.0}),
+        degree=2, x0=(3.9003, 18.2287, -4.868), dt=0.066, description="Sprott L (Sprott 1994)"),
+    "sprott_m": System(
+        "sprott_m", ("x", "y", "z"),
+        ({_e(0, 0, 1): -1.0},
+         {_e(2, 0, 0): -1.0, _e(0, 1, 0): -1.0},
+         {_e(0, 0, 0): 1.7, _e(1, 0, 0): 1.7, _e(0, 1, 0): 1.0}),
+        degree=2, x0=(0.5074, -0.488, 0.8542), dt=0.12, description="Sprott M (Sprott 1994)"),
+    "sprott_n": System(
+        "sprott_n", ("x", "y", "z"),
+        ({_e(0, 1, 0): -2.0},
+         {_e(1, 0, 0): 1.0, _e(0, 0, 2): 1.0},
+         {_e(0, 0, 0): 1.0, _e(0, 1, 0): 1.0, _e(0, 0, 1): -2.0}),
+        degree=2, x0=(-9.9438, 5.3676, 2.9343), dt=0.089, description="Sprott N (Sprott 1994)"),
+    "sprott_o": System(
+        "sprott_o", ("x", "y", "z"),
+        ({_e(0, 1, 0): 1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 0, 1): -1.0},
+         {_e(1, 0, 0): 1.0, _e(1, 0, 1): 1.0, _e(0, 1, 0): 2.7}),
+        degree=2, x0=(-0.1924, 0.4333, -0.0132), dt=0.098, description="Sprott O (Sprott 1994)"),
+    "sprott_p": System(
+        "sprott_p", ("x", "y", "z"),
+        ({_e(0, 1, 0): 2.7, _e(0, 0, 1): 1.0},
+         {_e(1, 0, 0): -1.0, _e(0, 2, 0): 1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 1, 0): 1.0}),
+        degree=2, x0=(-0.3008, 0.3473, -0.1827), dt=0.11, description="Sprott P (Sprott 1994)"),
+    "sprott_q": System(
+        "sprott_q", ("x", "y", "z"),
+        ({_e(0, 0, 1): -1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 1, 0): -1.0},
+         {_e(1, 0, 0): 3.1, _e(0, 2, 0): 1.0, _e(0, 0, 1): 0.5}),
+        degree=2, x0=(-2.5333, -2.4437, 0.6134), dt=0.083, description="Sprott Q (Sprott 1994)"),
+    "sprott_r": System(
+        "sprott_r", ("x", "y", "z"),
+        ({_e(0, 0, 0): 0.9, _e(0, 1, 0): -1.0},
+         {_e(0, 0, 0): 0.4, _e(0, 0, 1): 1.0},
+         {_e(1, 1, 0): 1.0, _e(0, 0, 1): -1.0}),
+        degree=2, x0=(-1.6027, 3.7214, -0.6977), dt=0.096, description="Sprott R (Sprott 1994)"),
+    "sprott_s": System(
+        "sprott_s", ("x", "y", "z"),
+        ({_e(1, 0, 0): -1.0, _e(0, 1, 0): -4.0},
+         {_e(1, 0, 0): 1.0, _e(0, 0, 2): 1.0},
+         {_e(0, 0, 0): 1.0, _e(1, 0, 0): 1.0}),
+        degree=2, x0=(-0.6694, 1.2078, 1.5752), dt=0.063, description="Sprott S (Sprott 1994)"),
+    "rucklidge": System(
+        "rucklidge", ("x", "y", "z"),
+        ({_e(1, 0, 0): -2.0, _e(0, 1, 0): 6.7, _e(0, 1, 1): -1.0},
+         {_e(1, 0, 0): 1.0},
+         {_e(0, 0, 1): -1.0, _e(0, 2, 0): 1.0}),
+        degree=2, x0=(1.5618, 1.302, 2.7665), dt=0.073, description="Rucklidge (k 2, lambda 6.7; Rucklidge 1992)"),
+    "shimizu_morioka": System(
+        "shimizu_morioka", ("x", "y", "z"),
+        ({_e(0, 1, 0): 1.0},
+         {_e(1, 0, 0): 1.0, _e(0, 1, 0): -0.75, _e(1, 0, 1): -1.0},
+         {_e(0, 0, 1): -0.45, _e(2, 0, 0): 1.0}),
+        degree=2, x0=(-1.1304, -0.0224, 1.4354), dt=0.16, description="Shimizu-Morioka (a 0.75, b 0.45)"),
+    "burke_shaw": System(
+        "burke_shaw", ("x", "y", "z"),
+        ({_e(1, 0, 0): -10.0, _e(0, 1, 0): -10.0},
+         {_e(0, 1, 0): -1.0, _e(1, 0, 1): -10.0},
+         {_e(1, 1, 0): 10.0, _e(0, 0, 0): 4.272}),
+        degree=2, x0=(-0.9807, -0.3844, -1.69), dt=0.016, description="Burke-Shaw (s 10, v 4.272)"),
+    "lorenz84": System(
+        "lorenz84", ("x", "y", "z"),
+        ({_e(0, 2, 0): -1.0, _e(0, 0, 2): -1.0, _e(1, 0, 0): -0.25, _e(0, 0, 0): 2.0},
+         {_e(1, 1, 0): 1.0, _e(1, 0, 1): -4.0, _e(0, 1, 0): -1.0, _e(0, 0, 0): 1.0},
+         {_e(1, 1, 0): 4.0, _e(1, 0, 1): 1.0, _e(0, 0, 1): -1.0}),
+        degree=2, x0=(0.6486, -0.5751, 0.3826), dt=0.027, description="Lorenz-84 (a 0.25, b 4, F 8, G 1)"),
+    "genesio_tesi": System(
+        "genesio_tesi", ("x", "y", "z"),
+        ({_e(0, 1, 0): 1.0},
+         {_e(0, 0, 1): 1.0},
+         {_e(1, 0, 0): -1.0, _e(0, 1, 0): -1.1, _e(0, 0, 1): -0.44, _e(2, 0, 0): 1.0}),
+        degree=2, x0=(-0.2791, -0.3288, 0.5225), dt=0.12, description="Genesio-Tesi (a 0.44, b 1.1, c 1)"),
+    "chen_lee": System(
+        "chen_lee", ("x", "y", "z"),
+        ({_e(1, 0, 0): 5.0, _e(0, 1, 1): -1.0},
+         {_e(0, 1, 0): -10.0, _e(1, 0, 1): 1.0},
+         {_e(0, 0, 1): -0.38, _e(1, 1, 0): 0.3333333333333333}),
+        degree=2, x0=(-0.4658, -0.1847, 4.9553), dt=0.02, description="Chen-Lee (a 5, b -10, c -0.38)"),
+    "finance": System(
+        "finance", ("x", "y", "z"),
+        ({_e(0, 0, 1): 1.0, _e(1, 1, 0): 1.0, _e(1, 0, 0): -3.0},
+         {_e(0, 0, 0): 1.0, _e(0, 1, 0): -0.1, _e(2, 0, 0): -1.0},
+         {_e(1, 0, 0): -1.0, _e(0, 0, 1): -1.0}),
+        degree=2, x0=(1.0967, 4.5841, -0.3526), dt=0.16, description="chaotic finance system (a 3, b 0.1, c 1)"),
 }
 
 
