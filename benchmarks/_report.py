@@ -30,7 +30,12 @@ def machine_description() -> str:
 
 
 def command_line() -> str:
-    return "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    """The invocation, with a ``--note`` text (printed in the section itself) shortened to ``'<note below>'``."""
+    args = list(sys.argv)
+    for i, a in enumerate(args[:-1]):
+        if a == "--note":
+            args[i + 1] = "<note below>"
+    return "python " + " ".join(shlex.quote(a) for a in args)
 
 
 def markdown_table(rows: list[dict], columns: list[str] | None = None) -> str:

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from rankfield.cli import main
 
@@ -62,8 +63,36 @@ def test_fit_signal_reads_a_csv_with_a_header_row(tmp_path, capsys):
     sig.write_text("t,x\n" + "".join(f"{a},{np.sin(6 * a)}\n" for a in x))
     assert main(["fit-signal", str(sig), "--steps", "2", "--width", "8", "--depth", "1", "--out",
                  str(tmp_path / "o"), "--no-progress", "--device", "cpu"]) == 0
-    assert f"{sig}: skipped its header row (t, x); 40 samples of 2 column(s)" in capsys.readouterr().out
-    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["samples"] == 40
+    out = capsys.readouterr().out
+    assert f"{sig}: skipped its header row (t, x); 40 samples, column 't' taken as the sample times, 1 signal" in out
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert metrics["samples"] == 40 and metrics["model"]["out_features"] == 1  # the time column is not fitted
+
+
+def test_signal_time_column_gives_the_coordinates(tmp_path):
+    """Uniform times give exactly grid_coordinates(N); non-uniform ones keep their spacing on the same span; times
+    that do not increase are a one-line error."""
+    import torch
+
+    from rankfield.cli.inr_commands import _read_signal
+    from rankfield.errors import InputError
+    from rankfield.inr import grid_coordinates, load_signal
+
+    sig = tmp_path / "s.csv"
+    sig.write_text("time,a,b\n" + "".join(f"{2 + 0.5 * i},{i},{-i}\n" for i in range(10)))
+    values, t = _read_signal(sig, load_signal)
+    assert values.shape == (10, 2) and values[3].tolist() == [3.0, -3.0]
+    torch.testing.assert_close(t, grid_coordinates(10))
+    sig.write_text("t,a\n" + "".join(f"{v},{v}\n" for v in (0.0, 1.0, 3.0)))
+    _, t = _read_signal(sig, load_signal)
+    lo, hi = -1 + 1 / 3, 1 - 1 / 3
+    torch.testing.assert_close(t[:, 0], torch.tensor([lo, lo + (hi - lo) / 3, hi]))
+    sig.write_text("x,a\n0,1\n1,2\n")  # another first name: every column is signal
+    values, t = _read_signal(sig, load_signal)
+    assert t is None and values.shape == (2, 2)
+    sig.write_text("t,a\n0,1\n0,2\n")
+    with pytest.raises(InputError, match="time column 't' must increase strictly"):
+        _read_signal(sig, load_signal)
 
 
 def test_fit_image_says_when_it_resizes(tmp_path, capsys):

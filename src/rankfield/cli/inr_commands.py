@@ -109,7 +109,8 @@ def register(sub) -> None:
 
     q = sub.add_parser("fit-signal", help="fit a coordinate MLP to a 1-D signal",
                        description="Fit a coordinate MLP to a 1-D signal (.npy; .csv/.txt numeric columns, one "
-                                   "sample per row, optionally below a one-line header; .wav) and write a plot of the fit, a PSNR curve, metrics.json, config.json and a checkpoint into "
+                                   "sample per row, optionally below a one-line header; a first column headed t or time gives the "
+                                   "sample times; .wav) and write a plot of the fit, a PSNR curve, metrics.json, config.json and a checkpoint into "
                                    "--out. With no SIGNAL, fits a generated chirp.")
     q.add_argument("signal", nargs="?", default=None, help="signal file; default: a chirp from 2 to 60 cycles")
     q.add_argument("--samples", type=positive_int, default=2048, help="samples of the generated chirp (default: 2048)")
@@ -323,16 +324,17 @@ _SIGNAL_FORMAT = "numeric columns, one sample per row, optionally below a one-li
 
 
 def _read_signal(path, load_signal):
-    """A signal file as ``(N, C)``: ``.csv``/``.txt`` are read here (numeric columns, blank lines and ``#``
-    comments skipped, a first row that is not numeric taken as a header and said); other files by
-    :func:`~rankfield.inr.load_signal`."""
+    """A signal file as ``(signal (N, C), times (N, 1) or None)``: ``.csv``/``.txt`` are read here (numeric
+    columns, blank lines and ``#`` comments skipped, a first row that is not numeric taken as a header and said; a
+    first column headed ``t``/``time`` is the sample times, mapped linearly onto the span of
+    ``grid_coordinates(N)``); other files by :func:`~rankfield.inr.load_signal`."""
     import warnings
 
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".txt") or not path.is_file():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a reader's warning before the error line would be a second line
-            return load_signal(path)
+            return load_signal(path), None
     check_memory(40.0 * path.stat().st_size, f"reading {path}")
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
@@ -368,10 +370,22 @@ def _read_signal(path, load_signal):
     sig = check_finite(str(path), torch.tensor(values, dtype=torch.float64).float())
     if sig.shape[0] < 2:
         raise InputError(f"{path}: a signal needs at least 2 samples, got {sig.shape[0]}")
+    times = None
+    if header and header[0].strip().lower() in _TIME_NAMES and sig.shape[1] >= 2:
+        times, sig = sig[:, 0].double(), sig[:, 1:]
+        if not bool((times[1:] > times[:-1]).all()):
+            raise InputError(f"{path}: its time column {header[0]!r} must increase strictly from row to row")
+        n = sig.shape[0]  # onto the span of grid_coordinates(n): uniform times give exactly its coordinates
+        lo, hi = -1 + 1 / n, 1 - 1 / n
+        times = (lo + (times - times[0]) / (times[-1] - times[0]) * (hi - lo)).float().unsqueeze(-1)
     if header:
-        print(f"{path}: skipped its header row ({', '.join(header)}); {sig.shape[0]} samples of "
-              f"{sig.shape[1]} column(s)")
-    return sig
+        used = (f"column {header[0]!r} taken as the sample times, {sig.shape[1]} signal column(s)"
+                if times is not None else f"{sig.shape[1]} column(s)")
+        print(f"{path}: skipped its header row ({', '.join(header)}); {sig.shape[0]} samples, {used}")
+    return sig, times
+
+
+_TIME_NAMES = ("t", "time", "times", "time_s", "seconds")
 
 
 def _is_number(text: str) -> bool:
@@ -394,8 +408,8 @@ def run_fit_signal(args) -> int:
         t, signal = chirp(args.samples)
         source = f"chirp ({args.samples} samples)"
     else:
-        signal = _read_signal(args.signal, load_signal)
-        t = grid_coordinates(signal.shape[0])
+        signal, t = _read_signal(args.signal, load_signal)
+        t = grid_coordinates(signal.shape[0]) if t is None else t
         source = args.signal
     out = Path(args.out)
     model, cfg = _model_and_config(args, 1, signal.shape[1], out)
