@@ -17,7 +17,8 @@ Runs (cached in ``outputs/bench_sindy_general/runs.jsonl``; rerunning skips fini
 
     python benchmarks/sindy_general.py --split test --draws 5            # the reported table
     python benchmarks/sindy_general.py --split dev --draws 5             # where rules are chosen
-    python benchmarks/sindy_general.py --split test --methods FiniteDifference,SmoothedFD,WeakSINDy   # baselines only
+    python benchmarks/sindy_general.py --split test --methods 'FiniteDifference;SmoothedFD;WeakSINDy'  # baselines
+    python benchmarks/sindy_general.py --split dev --methods 'discover;discover:steps=1000,refine_steps=500'
 
 ``--workers N`` runs N processes with one thread each; ``--time-limit`` stops handing out runs after so many
 minutes (runs go out draw by draw, so a cut run still covers every system). The section ``sindy_general`` of
@@ -76,13 +77,35 @@ def savgol_window(rate: int) -> int:
     return max(5, 2 * round(rate / 8) + 1)
 
 
-def method_tag(method: str) -> str:
-    """Cache tag: ``discover``'s tag hashes its default configs (a changed default is a new run)."""
-    if method != "discover":
-        return method
+def discover_configs(method: str):
+    """``(RKTVConfig, DiscoverConfig)`` of a ``discover`` method: the defaults, or with the overrides of
+    ``discover:field=value,...`` (fields of either config; values parsed as JSON where they parse)."""
+    from dataclasses import fields, replace
+
     from rankfield.dynamics import DiscoverConfig, RKTVConfig
 
-    cfg = {**RKTVConfig().to_dict(), **DiscoverConfig().to_dict()}
+    rktv, opts = RKTVConfig(progress=False), DiscoverConfig()
+    for item in filter(None, method.partition(":")[2].split(",")):
+        key, _, text = item.partition("=")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        if key in {f.name for f in fields(RKTVConfig)}:
+            rktv = replace(rktv, **{key: value})
+        elif key in {f.name for f in fields(DiscoverConfig)}:
+            opts = replace(opts, **{key: value})
+        else:
+            raise SystemExit(f"sindy_general: {key!r} is a field of neither RKTVConfig nor DiscoverConfig")
+    return rktv.validate(), opts.validate()
+
+
+def method_tag(method: str) -> str:
+    """Cache tag: a ``discover`` tag hashes its resolved configs (a changed default is a new run)."""
+    if not method.startswith("discover"):
+        return method
+    rktv, opts = discover_configs(method)
+    cfg = {**rktv.to_dict(), **opts.to_dict()}
     cfg.pop("device", None), cfg.pop("progress", None)
     return "discover-" + hashlib.sha1(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
@@ -109,8 +132,9 @@ def run_one(name: str, rate: int, level: float, draw: int, method: str) -> dict:
             xi = np.asarray(ps.SINDy(feature_library=lib, optimizer=MSTLS()).fit(y, t=t).coefficients())
             d_err = float("nan")
         else:
-            if method == "discover":
-                res = discover(y, t, degree=system.degree, seed=draw, progress=False)
+            if method.startswith("discover"):
+                rktv, opts = discover_configs(method)
+                res = discover(y, t, config=rktv, options=opts, seed=draw, progress=False)
                 extra = {"first_pass_success": metrics.support_recovered(res.passes[0], xi_true),
                          "first_pass_wrong_terms": metrics.wrong_terms(res.passes[0], xi_true),
                          "refine_passes": len(res.passes) - 1}
@@ -212,14 +236,16 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--split", choices=["dev", "test", "both"], default="test")
     p.add_argument("--systems", help="comma-separated subset of the split's systems (development runs)")
-    p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {', '.join(METHODS)}")
+    p.add_argument("--methods", default=";".join(METHODS),
+                   help=f"';'-separated, of {', '.join(METHODS)}; 'discover:steps=1000,refine=0' overrides fields of "
+                        "RKTVConfig / DiscoverConfig (a development variant, cached under its own tag)")
     p.add_argument("--draws", type=int, default=5)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--time-limit", type=float, default=None, help="minutes after which no new run is started")
     p.add_argument("--report-only", action="store_true")
     args = p.parse_args(argv)
-    methods = args.methods.split(",")
-    unknown = [m for m in methods if m not in METHODS]
+    methods = args.methods.split(";")
+    unknown = [m for m in methods if m.partition(":")[0] not in METHODS]
     if unknown:
         p.error(f"unknown method(s) {unknown}; choose from {METHODS}")
     parts = split()

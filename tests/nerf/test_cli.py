@@ -84,3 +84,26 @@ def test_fit_scene_with_the_defaults_keeps_a_users_exact_poses(tmp_path):
     assert se3["test_psnr"] >= fixed["test_psnr"], (se3, fixed)
     config = json.loads((tmp_path / "se3" / "config.json").read_text())["train"]
     assert (config["pose_warmup"], config["pose_prior"], config["lr_pose"]) == (500, 1.0, 3e-4)
+
+
+def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_the_bands_early(llff_dir, tmp_path):
+    """fit-scene on LLFF data from identity takes FORWARD_FACING (pose LR held at 1e-3, field LR 1e-3) and the
+    field's bands open over 10-30% of the run; --init file keeps GIVEN_POSES; an explicit option wins."""
+    from rankfield.nerf.train import CPU_PROTOCOL, FORWARD_FACING, GIVEN_POSES
+
+    common = ["--llff-factor", "8", "--steps", "2", "--rays", "16", "--samples", "4", "--no-progress",
+              "--test-time-refine", "0"]
+    runs = {"identity": [], "file": [], "explicit": ["--lr-pose-end", "1e-4", "--lr-field", "2e-3"]}
+    cfg = {}
+    for name, extra in runs.items():
+        init = "identity" if name != "file" else "file"
+        assert main(["fit-scene", str(llff_dir), "--init", init, *common, *extra, "--out", str(tmp_path / name)]) == 0
+        cfg[name] = json.loads((tmp_path / name / "config.json").read_text())
+    train = cfg["identity"]["train"]
+    assert (train["lr_pose"], train["lr_pose_end"], train["lr_field"]) == (
+        FORWARD_FACING["lr_pose"], FORWARD_FACING["lr_pose_end"], FORWARD_FACING["lr_field"]) == (1e-3, 1e-3, 1e-3)
+    assert tuple(cfg["identity"]["field"]["coarse_to_fine"]) == (0.1, 0.3)
+    given = cfg["file"]["train"]
+    assert (given["lr_pose"], given["lr_field"]) == (GIVEN_POSES["lr_pose"], CPU_PROTOCOL.lr_field)
+    explicit = cfg["explicit"]["train"]
+    assert (explicit["lr_pose"], explicit["lr_pose_end"], explicit["lr_field"]) == (1e-3, 1e-4, 2e-3)

@@ -14,14 +14,18 @@ from rankfield.cli._common import (add_common_options, add_log_option, cli_recor
 from rankfield.errors import InputError
 from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args, show
 from rankfield.nerf.poses import POSE_MODELS, default_lr_pose_end
-from rankfield.nerf.train import CPU_PROTOCOL, GIVEN_POSES
+from rankfield.nerf.train import CPU_PROTOCOL, FORWARD_FACING, GIVEN_POSES
 
 _DEFAULT_STEPS_DATA = 3000
 
 
 def _given_or_protocol(name: str, why: str = "") -> str:
-    """Help text of a default that depends on --init: GIVEN_POSES for poses from a file, else the protocol's."""
-    return f"{show(GIVEN_POSES[name])} for --init file{why}; {show(getattr(CPU_PROTOCOL, name))} otherwise"
+    """Help text of a default that depends on --init and the data: GIVEN_POSES for poses from a file,
+    FORWARD_FACING for registering a forward-facing capture, else the protocol's."""
+    parts = [f"{show(GIVEN_POSES[name])} for --init file{why}"] if name in GIVEN_POSES else []
+    if name in FORWARD_FACING:
+        parts.append(f"{show(FORWARD_FACING[name])} to register forward-facing (LLFF) data")
+    return "; ".join(parts + [f"{show(getattr(CPU_PROTOCOL, name))} otherwise"])
 
 
 # TrainConfig fields set by options: default, help and type from CPU_PROTOCOL and TrainConfig's docstring;
@@ -36,11 +40,11 @@ _TRAIN_OPTIONS = (
         shown=_given_or_protocol("pose_prior", ", which keeps given poses from drifting")),
     Opt("rays_per_step", "--rays", positive_int),
     Opt("render.n_samples", "--samples", positive_int),
-    Opt("lr_field", "--lr-field", positive_float),
+    Opt("lr_field", "--lr-field", positive_float, default=None, shown=_given_or_protocol("lr_field")),
     Opt("lr_pose", "--lr-pose", positive_float, default=None, shown=_given_or_protocol("lr_pose")),
     Opt("lr_pose_end", "--lr-pose-end", positive_float,
         shown=f"{default_lr_pose_end('se3'):g} for se3, {default_lr_pose_end('warp'):g} for the warp, at most "
-              "--lr-pose"),
+              f"--lr-pose; {show(FORWARD_FACING['lr_pose_end'])} (held) to register forward-facing data"),
 )
 
 
@@ -168,6 +172,9 @@ def run_fit_scene(args: argparse.Namespace) -> int:
                     "file": lambda: train.poses.clone()}[kind]()
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
     given = GIVEN_POSES if kind in ("file", "gt") else {name: getattr(CPU_PROTOCOL, name) for name in GIVEN_POSES}
+    given = {"lr_field": CPU_PROTOCOL.lr_field, **given}
+    if train.forward_facing and kind not in ("file", "gt"):
+        given.update(FORWARD_FACING)
     for name, value in given.items():
         if getattr(args, name) is None:
             setattr(args, name, value)

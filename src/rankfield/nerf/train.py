@@ -111,6 +111,12 @@ class TrainConfig(Config):
 #: under a unit prior towards the given ones (evidence: ``docs/guide/nerf.md``, "Poses you already have").
 GIVEN_POSES = {"pose_warmup": 500, "pose_prior": 1.0, "lr_pose": 3e-4}
 
+#: TrainConfig fields for registering a forward-facing capture from rough or identity poses: the pose LR held at
+#: 1e-3 for the whole run (no decay: the fine stage is where the field tells a camera motion from a contracted one,
+#: and it needs a pose step size to act on it) and field LR 1e-3; :func:`~rankfield.nerf.default_configs` opens a
+#: forward-facing field's bands over 10-30% of the run. Evidence: ``docs/guide/nerf.md``, "What the error is made of".
+FORWARD_FACING = {"lr_pose": 1e-3, "lr_pose_end": 1e-3, "lr_field": 1e-3}
+
 #: The short CPU protocol that ``rankfield fit-scene`` (its defaults) and ``benchmarks/pose_nerf.py`` share:
 #: 480 rays x 24 samples a step, field LR 3e-3 decayed to 1e-4, a checkpoint every 500 steps where a checkpoint
 #: path is given. The other fields are :class:`TrainConfig`'s defaults.
