@@ -86,9 +86,9 @@ def test_fit_scene_with_the_defaults_keeps_a_users_exact_poses(tmp_path):
     assert (config["pose_warmup"], config["pose_prior"], config["lr_pose"]) == (500, 1.0, 3e-4)
 
 
-def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_the_bands_early(llff_dir, tmp_path):
+def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_every_band(llff_dir, tmp_path):
     """fit-scene on LLFF data from identity takes FORWARD_FACING (pose LR held at 1e-3, field LR 1e-3) and the
-    field's bands open over 10-30% of the run; --init file keeps GIVEN_POSES; an explicit option wins."""
+    field has no coarse-to-fine window; --init file keeps GIVEN_POSES; an explicit option wins."""
     from rankfield.nerf.train import CPU_PROTOCOL, FORWARD_FACING, GIVEN_POSES
 
     common = ["--llff-factor", "8", "--steps", "2", "--rays", "16", "--samples", "4", "--no-progress",
@@ -102,7 +102,7 @@ def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_the_bands_e
     train = cfg["identity"]["train"]
     assert (train["lr_pose"], train["lr_pose_end"], train["lr_field"]) == (
         FORWARD_FACING["lr_pose"], FORWARD_FACING["lr_pose_end"], FORWARD_FACING["lr_field"]) == (1e-3, 1e-3, 1e-3)
-    assert tuple(cfg["identity"]["field"]["coarse_to_fine"]) == (0.1, 0.3)
+    assert cfg["identity"]["field"]["coarse_to_fine"] is None
     given = cfg["file"]["train"]
     assert (given["lr_pose"], given["lr_field"]) == (GIVEN_POSES["lr_pose"], CPU_PROTOCOL.lr_field)
     explicit = cfg["explicit"]["train"]

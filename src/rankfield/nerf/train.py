@@ -112,9 +112,9 @@ class TrainConfig(Config):
 GIVEN_POSES = {"pose_warmup": 500, "pose_prior": 1.0, "lr_pose": 3e-4}
 
 #: TrainConfig fields for registering a forward-facing capture from rough or identity poses: the pose LR held at
-#: 1e-3 for the whole run (no decay: the fine stage is where the field tells a camera motion from a contracted one,
-#: and it needs a pose step size to act on it) and field LR 1e-3; :func:`~rankfield.nerf.default_configs` opens a
-#: forward-facing field's bands over 10-30% of the run. Evidence: ``docs/guide/nerf.md``, "What the error is made of".
+#: 1e-3 for the whole run (no decay) and field LR 1e-3; :func:`~rankfield.nerf.default_configs` gives a
+#: forward-facing field every band from the first step (BARF's coarse-to-fine contracts fern's camera motion).
+#: Evidence: ``docs/guide/nerf.md``, "What the error is made of".
 FORWARD_FACING = {"lr_pose": 1e-3, "lr_pose_end": 1e-3, "lr_field": 1e-3}
 
 #: The short CPU protocol that ``rankfield fit-scene`` (its defaults) and ``benchmarks/pose_nerf.py`` share:
