@@ -161,7 +161,7 @@ def load_cache() -> list[dict]:
     return [json.loads(line) for line in CACHE.read_text().splitlines() if line.strip()]
 
 
-def pending(systems, methods, draws) -> list[tuple]:
+def pending(systems, methods, draws, levels=NOISE) -> list[tuple]:
     """Runs not in the cache, draw by draw (so a time-limited run covers every system and level)."""
     done = {(r["system"], r["rate"], r["noise"], r["draw"], r["tag"]) for r in load_cache()}
     todo = []
@@ -169,7 +169,7 @@ def pending(systems, methods, draws) -> list[tuple]:
         for method in methods:
             for name in systems:
                 for rate in RATES:
-                    for level in NOISE:
+                    for level in levels:
                         if (name, rate, level, draw, method_tag(method)) not in done:
                             todo.append((name, rate, level, draw, method))
     return todo
@@ -240,6 +240,8 @@ def main(argv=None) -> None:
                    help=f"';'-separated, of {', '.join(METHODS)}; 'discover:steps=1000,refine=0' overrides fields of "
                         "RKTVConfig / DiscoverConfig (a development variant, cached under its own tag)")
     p.add_argument("--draws", type=int, default=5)
+    p.add_argument("--noise", type=float, nargs="+", default=list(NOISE),
+                   help="noise levels (development runs; default: 0.01 0.05 0.1 0.2)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--time-limit", type=float, default=None, help="minutes after which no new run is started")
     p.add_argument("--report-only", action="store_true")
@@ -252,7 +254,7 @@ def main(argv=None) -> None:
     systems = parts["dev"] + parts["test"] if args.split == "both" else parts[args.split]
     if args.systems:
         systems = [s for s in args.systems.split(",") if s in systems] or p.error("no such system in the split")
-    todo = [] if args.report_only else pending(systems, methods, args.draws)
+    todo = [] if args.report_only else pending(systems, methods, args.draws, args.noise)
     print(f"{len(todo)} runs to do ({len(systems)} systems, {len(methods)} methods, {args.draws} draws)", flush=True)
     start = time.time()
     CACHE.parent.mkdir(parents=True, exist_ok=True)
