@@ -85,3 +85,21 @@ def test_seeded_construction():
     a = CoordinateMLP(activation="sine", seed=3)
     b = CoordinateMLP(activation="sine", seed=3)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_omega0_defaults_to_the_activations_paper_value_and_drives_the_siren_init():
+    import math
+
+    from rankfield.inr import CoordinateMLP, MLPConfig, make_activation
+
+    for activation, want in (("sine", 30.0), ("finer", 30.0), ("wire", 20.0)):
+        model = CoordinateMLP(MLPConfig(activation=activation, in_features=1, out_features=1, width=8, depth=2))
+        assert model.config.omega0 is None and model.omega0 == want
+        assert [a.omega0 for a in model.activations] == [want, want]
+        assert make_activation(activation).omega0 == want
+    given = CoordinateMLP(MLPConfig(activation="sine", omega0=7.0, width=8, depth=2))
+    assert [a.omega0 for a in given.activations] == [7.0, 7.0]
+    siren = CoordinateMLP(MLPConfig(activation="sine", width=256, depth=2))
+    bound = math.sqrt(6 / 256) / 30  # SIREN's hidden init U(+-sqrt(6/n)/omega0) with the resolved omega0
+    w = siren.linears[1].weight.abs().max().item()
+    assert 0.98 * bound < w <= bound

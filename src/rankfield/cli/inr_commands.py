@@ -14,7 +14,7 @@ from rankfield.errors import InputError
 
 
 def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, depth: int) -> None:
-    from rankfield.inr.activations import ACTIVATIONS
+    from rankfield.inr.activations import ACTIVATIONS, paper_omega0
     from rankfield.inr.encodings import ENCODINGS
     from rankfield.inr.layers import LINEAR_TYPES
     from rankfield.inr.mlp import INITS
@@ -34,7 +34,8 @@ def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, 
     g.add_argument("--width", type=positive_int, default=width, help=f"units per hidden layer (default: {width})")
     g.add_argument("--depth", type=positive_int, default=depth, help=f"number of hidden layers (default: {depth})")
     g.add_argument("--omega0", type=positive_float, default=None,
-                   help="frequency omega0 of sine/finer/wire (default: the paper's: 30 for sine and finer, 20 for wire)")
+                   help=f"frequency omega0 of sine/finer/wire (default: the paper's: {paper_omega0('sine'):g} for sine "
+                        f"and finer, {paper_omega0('wire'):g} for wire)")
     g.add_argument("--first-bias-scale", type=positive_float, default=None,
                    help="FINER's first-layer bias U(-k, k) (default: the layer's default bias)")
     g.add_argument("--gauss-scale", type=positive_float, default=None, help="s of the Gauss activation exp(-(s z)^2) "
@@ -124,6 +125,7 @@ def register(sub) -> None:
 def _model_and_config(args, in_features: int, out_features: int, out: Path):
     from rankfield._device import resolve_device
     from rankfield.inr import CoordinateMLP, FitConfig, MLPConfig
+    from rankfield.inr.activations import paper_omega0
 
     resolve_device(args.device)  # fail on an unavailable device before anything is written
     explicit = getattr(args, "_explicit", set())
@@ -148,7 +150,6 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
         raise InputError(f"--omega0 is used by --activation sine, finer or wire, not by --activation {args.activation}")
     if args.sine_omega is not None and args.linear != "sine_lowrank":
         raise InputError("--sine-omega is used by --linear sine_lowrank")
-    omega0 = args.omega0 if args.omega0 is not None else (20.0 if args.activation == "wire" else 30.0)
     extra = {k: v for k, v in (("first_bias_scale", args.first_bias_scale), ("gauss_scale", args.gauss_scale),
                                ("wire_sigma0", args.wire_sigma), ("sine_omega", args.sine_omega)) if v is not None}
     if args.rank is not None and args.linear not in ("lowrank", "sine_lowrank"):
@@ -159,7 +160,8 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
         raise InputError("--activation wire is not supported by fit-images (complex weights); use fit-image")
     mlp = MLPConfig(in_features=in_features, out_features=out_features, activation=args.activation,
                     init=args.init, encoding=encoding, encoding_options=options,
-                    linear=args.linear, rank=args.rank, width=args.width, depth=args.depth, omega0=omega0,
+                    linear=args.linear, rank=args.rank, width=args.width, depth=args.depth,
+                    omega0=args.omega0 if args.omega0 is not None else paper_omega0(args.activation),
                     batchnorm=args.batchnorm, seed=args.seed, **extra).validate()
     single = args.command != "fit-images"
     cfg = config_from_args(args, FitConfig(), _FIT_OPTIONS + (_FIT_SINGLE_OPTIONS if single else ()),

@@ -13,6 +13,8 @@ wire       ``exp(j omega0 z - |sigma0 z|^2)`` complex  PyTorch default (complex 
 
 from __future__ import annotations
 
+import inspect
+
 import math
 
 import torch
@@ -113,21 +115,46 @@ class Wire(nn.Module):
         return f"omega0={self.omega0}, sigma0={self.sigma0}"
 
 
+def _given(**kwargs) -> dict:
+    """The keyword arguments that are not ``None`` (``None``: the activation's own default)."""
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
 ACTIVATIONS = Registry("activation")
-ACTIVATIONS.register("relu", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: nn.ReLU())
-ACTIVATIONS.register("sine", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: Sine(omega0))
-ACTIVATIONS.register("finer", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: Finer(omega0))
-ACTIVATIONS.register("gauss", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: Gauss(gauss_scale))
-ACTIVATIONS.register("wire", lambda omega0=30.0, gauss_scale=10.0, wire_sigma0=10.0: Wire(omega0, wire_sigma0))
+ACTIVATIONS.register("relu", lambda omega0=None, gauss_scale=None, wire_sigma0=None: nn.ReLU())
+ACTIVATIONS.register("sine", lambda omega0=None, gauss_scale=None, wire_sigma0=None: Sine(**_given(omega0=omega0)))
+ACTIVATIONS.register("finer", lambda omega0=None, gauss_scale=None, wire_sigma0=None: Finer(**_given(omega0=omega0)))
+ACTIVATIONS.register("gauss", lambda omega0=None, gauss_scale=None, wire_sigma0=None:
+                     Gauss(**_given(scale=gauss_scale)))
+ACTIVATIONS.register("wire", lambda omega0=None, gauss_scale=None, wire_sigma0=None:
+                     Wire(**_given(omega0=omega0, sigma0=wire_sigma0)))
 
 
-def make_activation(name: str, omega0: float = 30.0, gauss_scale: float = 10.0, wire_sigma0: float = 10.0) -> nn.Module:
-    """Activation module by name (one of ``ACTIVATIONS.names()``).
+def paper_omega0(name: str) -> float:
+    """The frequency ``omega0`` that activation ``name`` uses by default (its paper's: 30 for ``sine`` and
+    ``finer``, 20 for ``wire``; SIREN's 30 for the others, which do not use it).
+
+    Examples:
+        >>> from rankfield.inr.activations import paper_omega0
+        >>> paper_omega0("sine"), paper_omega0("wire")
+        (30.0, 20.0)
+    """
+    ACTIVATIONS.get(name)  # one-line error for an unknown name
+    cls = {"finer": Finer, "wire": Wire}.get(name, Sine)
+    return float(inspect.signature(cls).parameters["omega0"].default)
+
+
+def make_activation(name: str, omega0: float | None = None, gauss_scale: float | None = None,
+                    wire_sigma0: float | None = None) -> nn.Module:
+    """Activation module by name (one of ``ACTIVATIONS.names()``); a parameter left ``None`` takes the
+    activation's own default (:func:`paper_omega0`, ``Gauss``'s scale 10, ``Wire``'s sigma0 10).
 
     Examples:
         >>> from rankfield.inr import make_activation
         >>> make_activation("sine", omega0=20.0)
         Sine(omega0=20.0)
+        >>> make_activation("wire")
+        Wire(omega0=20.0, sigma0=10.0)
     """
     return ACTIVATIONS.build(name, omega0=omega0, gauss_scale=gauss_scale, wire_sigma0=wire_sigma0)
 

@@ -28,7 +28,7 @@ from rankfield._config import Config
 from rankfield._registry import Registry
 from rankfield._device import check_seed, fork_rng
 from rankfield.errors import InputError
-from rankfield.inr.activations import ACTIVATIONS, make_activation, siren_init_
+from rankfield.inr.activations import ACTIVATIONS, make_activation, paper_omega0, siren_init_
 from rankfield.inr.encodings import ENCODINGS, make_encoding
 from rankfield.inr.init import hat_basis_init_, rank_expanding_init_
 from rankfield.inr.layers import LINEAR_TYPES, make_linear
@@ -53,7 +53,8 @@ class MLPConfig(Config):
         width: units per hidden layer.
         depth: number of hidden (activated) layers.
         activation: ``relu | sine | finer | gauss | wire``.
-        omega0: frequency of sine/finer (SIREN ``omega0``) and WIRE's ``omega0``.
+        omega0: frequency of sine/finer (SIREN ``omega0``) and WIRE's ``omega0``; ``None``: the activation's paper
+            value (30 for sine and finer, 20 for wire).
         first_omega0: frequency of the first sine/finer layer (defaults to ``omega0``).
         gauss_scale: ``s`` of the Gaussian activation ``exp(-(s z)^2)``.
         wire_sigma0: WIRE's ``sigma0``.
@@ -90,7 +91,7 @@ class MLPConfig(Config):
     width: int = 256
     depth: int = 3
     activation: str = "relu"
-    omega0: float = 30.0
+    omega0: float | None = None
     first_omega0: float | None = None
     gauss_scale: float = 10.0
     wire_sigma0: float = 10.0
@@ -147,6 +148,8 @@ class MLPConfig(Config):
             raise InputError("sine_lowrank layers are real-valued and cannot follow the complex WIRE activation")
         for name in ("omega0", "gauss_scale", "wire_sigma0", "sine_omega"):
             v = getattr(self, name)
+            if name == "omega0" and v is None:
+                continue
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise InputError(f"{name} must be a finite number > 0, got {v}")
         if self.output_activation not in _OUTPUT_ACTIVATIONS:
@@ -181,6 +184,8 @@ class CoordinateMLP(nn.Module):
         elif overrides:
             config = dataclasses.replace(config, **overrides)
         self.config = cfg = config.validate()
+        #: the frequency in use: ``config.omega0``, or the activation's paper value when that is ``None``
+        self.omega0 = float(cfg.omega0) if cfg.omega0 is not None else paper_omega0(cfg.activation)
         with fork_rng(cfg.seed):  # the init draws from torch's RNG; the caller's RNG state is left untouched
             self._build(cfg)
 
@@ -193,8 +198,8 @@ class CoordinateMLP(nn.Module):
         complex_ = cfg.activation == "wire"
         width = int(round(cfg.width / math.sqrt(2))) if complex_ else cfg.width  # WIRE: width / sqrt(2)
         self.hidden_width = width
-        act_kw = dict(omega0=cfg.omega0, gauss_scale=cfg.gauss_scale, wire_sigma0=cfg.wire_sigma0)
-        first_omega = cfg.first_omega0 if cfg.first_omega0 is not None else cfg.omega0
+        act_kw = dict(omega0=self.omega0, gauss_scale=cfg.gauss_scale, wire_sigma0=cfg.wire_sigma0)
+        first_omega = cfg.first_omega0 if cfg.first_omega0 is not None else self.omega0
         lin_kw = dict(conditioning=cfg.conditioning, recompute=cfg.conditioning_recompute)
         cdtype = torch.complex64 if complex_ else None
 
@@ -211,7 +216,7 @@ class CoordinateMLP(nn.Module):
                                             sine_gain=sine_gain, lowrank_init_var=self._dense_init_var(fan_in),
                                             dtype=cdtype if (complex_ and i > 0) else None, **lin_kw))
             self.norms.append(nn.BatchNorm1d(width) if cfg.batchnorm else nn.Identity())
-            omega = first_omega if i == 0 else cfg.omega0
+            omega = first_omega if i == 0 else self.omega0
             self.activations.append(make_activation(cfg.activation, **{**act_kw, "omega0": omega}))
         self.output = make_linear(cfg.outer_linear, width, cfg.out_features, dtype=cdtype, **lin_kw)
         self.output_activation = _output_activation(cfg.output_activation)
@@ -222,7 +227,7 @@ class CoordinateMLP(nn.Module):
         """Variance of a dense hidden weight under the configured init (low-rank layers match it)."""
         cfg = self.config
         if cfg.activation in ("sine", "finer") and cfg.init == "paper":
-            return 2.0 / (fan_in * cfg.omega0 ** 2)  # SIREN: U(+-sqrt(6/n)/omega0)
+            return 2.0 / (fan_in * self.omega0 ** 2)  # SIREN: U(+-sqrt(6/n)/omega0)
         return 1.0 / (3 * fan_in)  # PyTorch default U(+-1/sqrt(n))
 
     def _matched_sine_gain(self, fan_in: int) -> float | None:
@@ -241,11 +246,11 @@ class CoordinateMLP(nn.Module):
     def _initialize(self) -> None:
         cfg = self.config
         if cfg.init == "paper" and cfg.activation in ("sine", "finer"):
-            first_omega = cfg.first_omega0 if cfg.first_omega0 is not None else cfg.omega0
+            first_omega = cfg.first_omega0 if cfg.first_omega0 is not None else self.omega0
             for i, layer in enumerate(list(self.linears) + [self.output]):
                 if not hasattr(layer, "raw_weight") and not isinstance(layer, nn.Linear):
                     continue  # low-rank layers carry their own (matched) init
-                siren_init_(self._raw_weight(layer), first_omega if i == 0 else cfg.omega0, is_first=(i == 0))
+                siren_init_(self._raw_weight(layer), first_omega if i == 0 else self.omega0, is_first=(i == 0))
                 if hasattr(layer, "refreeze"):
                     layer.refreeze()
             if cfg.first_bias_scale is not None:
