@@ -105,7 +105,7 @@ class System:
         per period (``dt = period / k``).
 
         Args:
-            duration: time span to average over, from ``x0`` (default: 50 default-length runs, ``50 * n_samples
+            duration: time span to average over, from ``x0`` (default: 5 default-length runs, ``5 * n_samples
                 * dt``).
 
         Example:
@@ -113,7 +113,7 @@ class System:
             >>> round(get_system("lorenz").characteristic_period(), 2) > 0
             True
         """
-        duration = 50 * self.n_samples * self.dt if duration is None else float(duration)
+        duration = 5 * self.n_samples * self.dt if duration is None else float(duration)
         _, x = self.simulate(t=np.linspace(0.0, duration, 20_001))
         return float(2 * np.pi * np.median(x.std(axis=0) / self.rhs(x).std(axis=0)))
 
