@@ -236,11 +236,16 @@ def report(methods: list[str]) -> str:
     """The docs section: the split, then per split the tables by noise, by sampling rate and per system."""
     tags = {method_tag(m): m for m in methods}
     runs = [r for r in load_cache() if r["tag"] in tags]
+    # paired: only the cells (system, rate, level, draw) that every method has run, so counts compare
+    cells = {}
+    for r in runs:
+        cells.setdefault((r["system"], r["rate"], r["noise"], r["draw"]), set()).add(r["tag"])
+    runs = [r for r in runs if cells[(r["system"], r["rate"], r["noise"], r["draw"])] >= set(tags)]
     parts = split()
     body = [f"Split (seed {SPLIT_SEED}, fixed before any tuning): **development** {', '.join(parts['dev'])}; "
             f"**test** {', '.join(parts['test'])}. Each system at {' and '.join(map(str, RATES))} samples per "
             f"characteristic period, {N_SAMPLES} samples, noise {', '.join(f'{v:.0%}' for v in NOISE)} "
-            "(sigma_j = level * std(x_j)). Exact support = every true term kept and no other; wrong terms summed "
+            "(sigma_j = level * std(x_j)); only the cells that every method has run are counted. Exact support = every true term kept and no other; wrong terms summed "
             "over runs. `SmoothedFD` is Savitzky-Golay (cubic, a window of a quarter period); `WeakSINDy` uses "
             "its authors' rule (MSTLS); the others `discover`'s BIC sweep. Wall times are per run with one thread "
             "(two runs at a time on the 2-core CPU).\n"]

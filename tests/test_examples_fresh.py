@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-PACKAGES = ["rankfield", "rankfield.inr", "rankfield.nerf", "rankfield.dynamics"]
+PACKAGES = ["rankfield", "rankfield.inr", "rankfield.nerf", "rankfield.nerf.geometry", "rankfield.dynamics"]
 
 
 def _public_objects():

@@ -80,3 +80,18 @@ def test_rigid_fit_is_differentiable():
 def test_rotation_error_degrees():
     R = so3_exp(torch.tensor([0, 0, math.radians(10)], dtype=D))
     assert float(rotation_error_deg(R, torch.eye(3, dtype=D))) == pytest.approx(10.0, abs=1e-6)
+
+
+def test_geometry_helpers_left_the_package_level_with_a_deprecation_warning():
+    import importlib
+
+    import pytest
+
+    nerf = importlib.import_module("rankfield.nerf")
+    from rankfield.nerf import geometry
+
+    assert "se3_exp" not in nerf.__all__ and "geometry" in nerf.__all__
+    with pytest.warns(DeprecationWarning, match="rankfield.nerf.geometry.se3_exp"):
+        assert nerf.se3_exp is geometry.se3_exp
+    with pytest.raises(AttributeError):
+        nerf.not_a_name

@@ -23,7 +23,8 @@ Examples:
 Also: :func:`load_llff`, :func:`load_scene`, pose models (:class:`FixedPoses`, :class:`SE3Refinement`,
 :class:`InvertibleWarpPoses`), :func:`pose_errors` (and its alignment-free :func:`relative_rotation_errors`),
 :func:`evaluate_views`, the 2-D alignment task
-(:mod:`rankfield.nerf.planar`) and the geometry helpers (:func:`se3_exp`, :func:`se3_log`, ...).
+(:mod:`rankfield.nerf.planar`) and the geometry helpers in :mod:`rankfield.nerf.geometry` (``so3_exp``,
+``se3_log``, ``rigid_fit``, ...).
 """
 
 from rankfield.nerf.camera import Intrinsics, look_at, pixel_points, rays_from_poses
@@ -31,8 +32,7 @@ from rankfield.nerf.data import MissingFramesWarning, Scene, load_blender, load_
 from rankfield.nerf.evaluate import (evaluate_views, pose_errors, refine_test_poses, relative_rotation_errors,
                                      render_view)
 from rankfield.nerf.field import FieldConfig, RadianceField
-from rankfield.nerf.geometry import (compose, invert, procrustes_sim3, rigid_fit, rotation_error_deg, se3_exp,
-                                     se3_log, so3_exp, so3_log)
+from rankfield.nerf import geometry
 from rankfield.nerf.pipeline import PoseNerfResult, fit_pose_nerf
 from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, PoseModel, SE3Refinement,
                                   WarpConfig, default_lr_pose_end, identity_poses, make_pose_model, perturb_poses_barf,
@@ -45,8 +45,7 @@ __all__ = [
     "Intrinsics", "look_at", "pixel_points", "rays_from_poses",
     "Scene", "MissingFramesWarning", "load_blender", "load_llff", "load_scene", "generate_procedural_scene",
     "perturb_poses_barf", "perturb_poses_l2g", "identity_poses",
-    "so3_exp", "so3_log", "se3_exp", "se3_log", "compose", "invert", "rigid_fit", "procrustes_sim3",
-    "rotation_error_deg",
+    "geometry",
     "FieldConfig", "RadianceField", "RenderConfig", "render_rays", "render_image", "volume_render",
     "PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "InvertibleWarp", "InvertibleWarpPoses",
     "make_pose_model",
@@ -55,3 +54,18 @@ __all__ = [
     "pose_errors", "relative_rotation_errors", "evaluate_views", "refine_test_poses", "render_view",
     "fit_pose_nerf", "PoseNerfResult",
 ]
+
+# The geometry helpers were package-level names until 2026-12; they live in rankfield.nerf.geometry. The old names
+# work for one release with a DeprecationWarning.
+_MOVED_TO_GEOMETRY = ("so3_exp", "so3_log", "se3_exp", "se3_log", "compose", "invert", "rigid_fit", "procrustes_sim3",
+                      "rotation_error_deg")
+
+
+def __getattr__(name):
+    if name in _MOVED_TO_GEOMETRY:
+        import warnings
+
+        warnings.warn(f"rankfield.nerf.{name} moved to rankfield.nerf.geometry.{name}; the old name goes in the "
+                      "next release", DeprecationWarning, stacklevel=2)
+        return getattr(geometry, name)
+    raise AttributeError(f"module 'rankfield.nerf' has no attribute {name!r}")

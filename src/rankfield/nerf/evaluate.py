@@ -65,7 +65,7 @@ def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
         (0.0, 0.0, 'sim3')
         >>> pose_errors(torch.eye(4)[:3].expand(4, 3, 4), gt)["alignment"]
         'translation'
-        >>> from rankfield.nerf import so3_exp
+        >>> from rankfield.nerf.geometry import so3_exp
         >>> turned = gt.clone()
         >>> turned[:, :, :3] = so3_exp(torch.tensor([[0.0, 0.0, 3.0]])).to(gt.dtype) @ gt[:, :, :3]
         >>> round(pose_errors(turned, gt)["relative_rotation_deg_mean"], 6)  # the world turned: no error
@@ -103,7 +103,8 @@ def relative_rotation_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> tor
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import relative_rotation_errors, so3_exp
+        >>> from rankfield.nerf import relative_rotation_errors
+        >>> from rankfield.nerf.geometry import so3_exp
         >>> gt = torch.eye(4)[:3].repeat(3, 1, 1)
         >>> est = gt.clone()
         >>> est[2, :, :3] = so3_exp(torch.tensor([[0.0, 0.1, 0.0]]))[0]  # frame 2 turned by 0.1 rad

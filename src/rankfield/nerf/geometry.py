@@ -10,6 +10,8 @@ Conventions
   exactly zero (checked by float64 gradcheck in the tests).
 
 Examples:
+    >>> import torch
+    >>> from rankfield.nerf.geometry import se3_exp, se3_log
     >>> xi = torch.tensor([0.1, -0.2, 0.05, 0.3, 0.0, -0.1], dtype=torch.float64)
     >>> torch.allclose(se3_log(se3_exp(xi)), xi)
     True
@@ -26,7 +28,15 @@ _TAYLOR_EPS = 1e-4  # below this angle (rad) the series branches are used
 
 
 def skew(w: torch.Tensor) -> torch.Tensor:
-    """``(..., 3) -> (..., 3, 3)`` cross-product matrix ``w^`` with ``w^ x = w x x``."""
+    """``(..., 3) -> (..., 3, 3)`` cross-product matrix ``w^`` with ``w^ x = w x x``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf.geometry import skew
+        >>> w, x = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([0.5, -1.0, 2.0])
+        >>> torch.allclose(skew(w) @ x, torch.linalg.cross(w, x))
+        True
+    """
     z = torch.zeros_like(w[..., 0])
     wx, wy, wz = w.unbind(-1)
     return torch.stack([torch.stack([z, -wz, wy], -1),
@@ -50,7 +60,7 @@ def so3_exp(w: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import so3_exp
+        >>> from rankfield.nerf.geometry import so3_exp
         >>> R = so3_exp(torch.tensor([0.0, 0.0, torch.pi / 2]))
         >>> R.round(decimals=4) + 0.0
         tensor([[ 0., -1.,  0.],
@@ -71,7 +81,7 @@ def so3_log(R: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import so3_exp, so3_log
+        >>> from rankfield.nerf.geometry import so3_exp, so3_log
         >>> w = torch.tensor([0.1, -0.2, 0.3], dtype=torch.float64)
         >>> torch.allclose(so3_log(so3_exp(w)), w)
         True
@@ -110,7 +120,7 @@ def se3_exp(xi: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import se3_exp
+        >>> from rankfield.nerf.geometry import se3_exp
         >>> T = se3_exp(torch.zeros(2, 6))
         >>> T.shape, bool((T[:, :, :3] == torch.eye(3)).all())
         (torch.Size([2, 3, 4]), True)
@@ -126,7 +136,7 @@ def se3_log(T: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import se3_exp, se3_log
+        >>> from rankfield.nerf.geometry import se3_exp, se3_log
         >>> xi = torch.tensor([[0.1, 0.2, -0.3, 0.05, -0.1, 0.2]], dtype=torch.float64)
         >>> torch.allclose(se3_log(se3_exp(xi)), xi)
         True
@@ -138,7 +148,14 @@ def se3_log(T: torch.Tensor) -> torch.Tensor:
 
 
 def to_homogeneous(T: torch.Tensor) -> torch.Tensor:
-    """``(..., 3, 4) -> (..., 4, 4)``."""
+    """``(..., 3, 4) -> (..., 4, 4)``: the pose with the row ``[0, 0, 0, 1]`` appended.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf.geometry import to_homogeneous
+        >>> to_homogeneous(torch.eye(4)[:3].repeat(2, 1, 1)).shape
+        torch.Size([2, 4, 4])
+    """
     bottom = torch.zeros(*T.shape[:-2], 1, 4, dtype=T.dtype, device=T.device)
     bottom[..., 0, 3] = 1
     return torch.cat([T, bottom], -2)
@@ -149,7 +166,7 @@ def compose(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import compose, se3_exp
+        >>> from rankfield.nerf.geometry import compose, se3_exp
         >>> A = se3_exp(torch.tensor([0.0, 0.0, 0.0, 1.0, 0.0, 0.0]))
         >>> B = se3_exp(torch.tensor([0.0, 0.0, 0.0, 0.0, 2.0, 0.0]))
         >>> compose(A, B)[:, 3]
@@ -168,7 +185,7 @@ def invert(T: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import compose, invert, se3_exp
+        >>> from rankfield.nerf.geometry import compose, invert, se3_exp
         >>> T = se3_exp(torch.tensor([0.3, -0.1, 0.2, 0.1, 0.2, -0.3], dtype=torch.float64))
         >>> I = compose(T, invert(T))
         >>> torch.allclose(I, se3_exp(torch.zeros(6, dtype=torch.float64)))
@@ -188,7 +205,7 @@ def rigid_fit(src: torch.Tensor, dst: torch.Tensor, weights: torch.Tensor | None
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import rigid_fit, so3_exp
+        >>> from rankfield.nerf.geometry import rigid_fit, so3_exp
         >>> src = torch.randn(10, 3, dtype=torch.float64)
         >>> R0 = so3_exp(torch.tensor([0.3, 0.1, -0.2], dtype=torch.float64))
         >>> R, t, s = rigid_fit(src, src @ R0.T + 1.0)
@@ -218,7 +235,15 @@ def rigid_fit(src: torch.Tensor, dst: torch.Tensor, weights: torch.Tensor | None
 
 
 class SimilarityTransform:
-    """``x -> s R x + t`` (float64), as fitted by :func:`procrustes_sim3`."""
+    """``x -> s R x + t`` (float64), as fitted by :func:`procrustes_sim3`.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf.geometry import SimilarityTransform
+        >>> sim = SimilarityTransform(torch.eye(3), torch.tensor([1.0, 0.0, 0.0]), 2.0)
+        >>> sim.apply(torch.tensor([[1.0, 1.0, 1.0]])).tolist(), sim.inverse().apply(sim.apply(torch.ones(1, 3))).tolist()
+        ([[3.0, 2.0, 2.0]], [[1.0, 1.0, 1.0]])
+    """
 
     def __init__(self, R: torch.Tensor, t: torch.Tensor, s: float):
         self.R, self.t, self.s = R.double(), t.double(), float(s)
@@ -241,7 +266,7 @@ def procrustes_sim3(src: torch.Tensor, dst: torch.Tensor) -> SimilarityTransform
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import procrustes_sim3, so3_exp
+        >>> from rankfield.nerf.geometry import procrustes_sim3, so3_exp
         >>> src = torch.randn(8, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
         >>> R = so3_exp(torch.tensor([0.2, -0.1, 0.4], dtype=torch.float64))
         >>> dst = 2.0 * src @ R.T + torch.tensor([1.0, 0.0, -1.0], dtype=torch.float64)
@@ -254,7 +279,16 @@ def procrustes_sim3(src: torch.Tensor, dst: torch.Tensor) -> SimilarityTransform
 
 
 def apply_sim3_to_poses(sim: SimilarityTransform, c2w: torch.Tensor) -> torch.Tensor:
-    """Map camera-to-world poses by ``sim``: centre ``c -> sRc + t``, rotation ``R_c -> R R_c``."""
+    """Map camera-to-world poses by ``sim``: centre ``c -> sRc + t``, rotation ``R_c -> R R_c``.
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf.geometry import SimilarityTransform, apply_sim3_to_poses
+        >>> sim = SimilarityTransform(torch.eye(3), torch.tensor([0.0, 0.0, 1.0]), 3.0)
+        >>> pose = torch.eye(4)[:3].clone(); pose[:, 3] = torch.tensor([1.0, 0.0, 0.0])
+        >>> apply_sim3_to_poses(sim, pose)[:, 3].tolist()
+        [3.0, 0.0, 1.0]
+    """
     c2w = c2w.double()
     R = sim.R @ c2w[..., :3, :3]
     c = sim.apply(c2w[..., :3, 3])
@@ -269,7 +303,7 @@ def rotation_error_deg(R_a: torch.Tensor, R_b: torch.Tensor) -> torch.Tensor:
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import rotation_error_deg, so3_exp
+        >>> from rankfield.nerf.geometry import rotation_error_deg, so3_exp
         >>> R_a = so3_exp(torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.1]], dtype=torch.float64))
         >>> R_b = so3_exp(torch.zeros(2, 3, dtype=torch.float64))
         >>> rotation_error_deg(R_a, R_b).round(decimals=3)

@@ -352,7 +352,8 @@ class InvertibleWarpPoses(PoseModel):
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import InvertibleWarpPoses, WarpConfig, identity_poses, rotation_error_deg
+        >>> from rankfield.nerf import InvertibleWarpPoses, WarpConfig, identity_poses
+        >>> from rankfield.nerf.geometry import rotation_error_deg
         >>> init = identity_poses(4)
         >>> model = InvertibleWarpPoses(init, WarpConfig(latent_dim=8, hidden=16, n_frequencies=2), seed=0)
         >>> poses = model.poses()
@@ -511,7 +512,8 @@ def perturb_poses_l2g(c2w: torch.Tensor, rotation_deg: float = 15.0, translation
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import identity_poses, perturb_poses_l2g, rotation_error_deg
+        >>> from rankfield.nerf import identity_poses, perturb_poses_l2g
+        >>> from rankfield.nerf.geometry import rotation_error_deg
         >>> noisy = perturb_poses_l2g(identity_poses(4), rotation_deg=10.0, translation=0.1, seed=0)
         >>> noisy.shape, bool((rotation_error_deg(noisy[:, :, :3], identity_poses(4)[:, :, :3]) > 0).all())
         (torch.Size([4, 3, 4]), True)
