@@ -45,7 +45,6 @@ __all__ = [
     "Intrinsics", "look_at", "pixel_points", "rays_from_poses",
     "Scene", "MissingFramesWarning", "load_blender", "load_llff", "load_scene", "generate_procedural_scene",
     "perturb_poses_barf", "perturb_poses_l2g", "identity_poses",
-    "geometry",
     "FieldConfig", "RadianceField", "RenderConfig", "render_rays", "render_image", "volume_render",
     "PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "InvertibleWarp", "InvertibleWarpPoses",
     "make_pose_model",
