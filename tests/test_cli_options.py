@@ -139,3 +139,32 @@ def test_cli_submodules_do_not_import_back_from_the_package():
                 assert all(a.name != "rankfield.cli" for a in node.names), f"{path.name}:{node.lineno}"
     from rankfield.cli import _common
     assert cli.run_options is _common.run_options and cli.apply_resume_options is _common.apply_resume_options
+
+
+def test_model_options_are_generated_from_mlpconfig():
+    from rankfield.inr import MLPConfig
+
+    flags = {action.option_strings[0] for name, action, _, _ in _generated() if name == "fit-image"}
+    assert {"--activation", "--init", "--linear", "--width", "--depth", "--rank", "--omega0", "--gauss-scale",
+            "--wire-sigma", "--sine-omega", "--batchnorm"} <= flags
+    for command, width in (("fit-image", 256), ("fit-images", 64), ("fit-signal", 128)):
+        args = build_parser().parse_args([command])
+        assert (args.activation, args.width, args.depth, args.init) == ("sine", width, 3, MLPConfig.init)
+        assert (args.gauss_scale, args.wire_sigma, args.sine_omega) == (
+            MLPConfig.gauss_scale, MLPConfig.wire_sigma0, MLPConfig.sine_omega)
+
+
+def test_an_option_of_another_activation_is_an_error_only_when_given(tmp_path, capsys):
+    import json
+
+    assert main(["fit-image", "--gauss-scale", "3", "--steps", "1", "--out", str(tmp_path / "a")]) == 2
+    assert "--gauss-scale is used by --activation gauss, not by --activation sine" in capsys.readouterr().err
+    # a gauss run's config.json rerun as sine: its --gauss-scale was not given here, so no error
+    assert main(["fit-image", "--activation", "gauss", "--gauss-scale", "3", "--size", "16", "--width", "8",
+                 "--depth", "2", "--steps", "2", "--no-progress", "--out", str(tmp_path / "g")]) == 0
+    config = tmp_path / "g" / "config.json"
+    assert json.loads(config.read_text())["model"]["gauss_scale"] == 3.0
+    assert main(["fit-image", "--config", str(config), "--activation", "sine", "--no-progress",
+                 "--out", str(tmp_path / "s")]) == 0
+    model = json.loads((tmp_path / "s" / "config.json").read_text())["model"]
+    assert (model["activation"], model["width"], model["omega0"]) == ("sine", 8, 30.0)

@@ -39,6 +39,8 @@ class ConfigOption:
         field: the field's name, dotted for a nested config (``"render.n_samples"``).
         flag: the option (``"--rays"``); its destination is argparse's (``rays``).
         type: validator for the text (default: from the annotation).
+        choices: the allowed values, for a field typed ``str`` whose values a registry holds (default: from a
+            ``Literal[...]`` annotation, if any).
         default: the argparse default when it is not the preset's value: ``None`` for a default the command
             resolves itself (then ``shown`` says what it is).
         shown: the text after ``default:`` in the help (default: the argparse default).
@@ -47,6 +49,7 @@ class ConfigOption:
     field: str
     flag: str
     type: Callable[[str], Any] | None = None
+    choices: tuple | None = None
     default: Any = _PRESET
     shown: str | None = None
 
@@ -170,6 +173,8 @@ def add_config_options(parser, preset, options) -> None:
             kw.update(_annotation_kwargs(tp))
             if opt.type is not None:
                 kw["type"] = opt.type
+            if opt.choices is not None:
+                kw["choices"] = tuple(opt.choices)
         action = parser.add_argument(opt.flag, **kw)
         action.config_option = (preset, opt)  # for the tests: where its default and help come from
 

@@ -13,41 +13,44 @@ from rankfield.cli._options import ConfigOption as Opt, add_config_options, conf
 from rankfield.errors import InputError
 
 
-def _add_model_options(p: argparse.ArgumentParser, activation: str, width: int, depth: int) -> None:
-    from rankfield.inr.activations import ACTIVATIONS, paper_omega0
+# MLPConfig fields set by options: default from the command's preset (_model_preset), help from MLPConfig's docstring
+_MODEL_OPTIONS = (Opt("width", "--width", positive_int), Opt("depth", "--depth", positive_int),
+                  Opt("rank", "--rank", positive_int),
+                  Opt("omega0", "--omega0", positive_float, shown="the activation's paper value"),
+                  Opt("first_bias_scale", "--first-bias-scale", positive_float, shown="the layer's default bias"),
+                  Opt("gauss_scale", "--gauss-scale", positive_float), Opt("wire_sigma0", "--wire-sigma", positive_float),
+                  Opt("sine_omega", "--sine-omega", positive_float), Opt("batchnorm", "--batchnorm"))
+# options that only one activation, encoding or layer type reads: giving one to another is an error
+_USED_BY = {"first_bias_scale": ("activation", ("finer",)), "gauss_scale": ("activation", ("gauss",)),
+            "wire_sigma": ("activation", ("wire",)), "omega0": ("activation", ("sine", "finer", "wire")),
+            "sine_omega": ("linear", ("sine_lowrank",)), "rank": ("linear", ("lowrank", "sine_lowrank"))}
+
+
+def _model_preset(command: str):
+    """The model a command fits unless options say otherwise (its defaults are the options' defaults)."""
+    from rankfield.inr import MLPConfig
+
+    width = {"fit-image": 256, "fit-images": 64, "fit-signal": 128}[command]
+    return MLPConfig(activation="sine", width=width, depth=3)
+
+
+def _add_model_options(p: argparse.ArgumentParser, command: str) -> None:
+    from rankfield.inr.activations import ACTIVATIONS
     from rankfield.inr.encodings import ENCODINGS
     from rankfield.inr.layers import LINEAR_TYPES
     from rankfield.inr.mlp import INITS
 
+    preset = _model_preset(command)
+    p.set_defaults(_model_preset=preset)
     g = p.add_argument_group("model")
-    g.add_argument("--activation", default=activation, choices=ACTIVATIONS.names(),
-                   help=f"hidden activation (default: {activation})")
-    g.add_argument("--init", default="paper", choices=INITS.names(),
-                   help="initialization: the activation's paper init, PyTorch default, the rank-expanding "
-                        "first layer, or hat_basis (ours: first two layers; both ReLU only and imply "
-                        "--activation relu) (default: paper)")
-    g.add_argument("--encoding", default="none", choices=("none",) + ENCODINGS.names(),
-                   help="input encoding (default: none)")
-    g.add_argument("--linear", default="dense", choices=LINEAR_TYPES,
-                   help="type of the hidden-to-hidden layers (default: dense)")
-    g.add_argument("--rank", type=positive_int, default=None, help="rank of lowrank/sine_lowrank hidden layers")
-    g.add_argument("--width", type=positive_int, default=width, help=f"units per hidden layer (default: {width})")
-    g.add_argument("--depth", type=positive_int, default=depth, help=f"number of hidden layers (default: {depth})")
-    g.add_argument("--omega0", type=positive_float, default=None,
-                   help=f"frequency omega0 of sine/finer/wire (default: the paper's: {paper_omega0('sine'):g} for sine "
-                        f"and finer, {paper_omega0('wire'):g} for wire)")
-    g.add_argument("--first-bias-scale", type=positive_float, default=None,
-                   help="FINER's first-layer bias U(-k, k) (default: the layer's default bias)")
-    g.add_argument("--gauss-scale", type=positive_float, default=None, help="s of the Gauss activation exp(-(s z)^2) "
-                   "(default: 10)")
-    g.add_argument("--wire-sigma", type=positive_float, default=None, help="WIRE's sigma0 (default: 10)")
+    add_config_options(g, preset, (Opt("activation", "--activation", choices=ACTIVATIONS.names()),
+                                   Opt("init", "--init", choices=INITS.names()),
+                                   Opt("encoding", "--encoding", choices=("none",) + ENCODINGS.names(), default="none"),
+                                   Opt("linear", "--linear", choices=LINEAR_TYPES)) + _MODEL_OPTIONS)
     g.add_argument("--frequencies", type=positive_int, default=None,
                    help="positional encoding: frequencies per axis (default: 10); fourier: features (default: 256)")
     g.add_argument("--fourier-sigma", type=positive_float, default=None,
                    help="standard deviation of the Fourier-feature matrix (default: 10)")
-    g.add_argument("--sine-omega", type=positive_float, default=None,
-                   help="omega inside sin(omega U V^T) of sine_lowrank layers (default: 1000)")
-    g.add_argument("--batchnorm", action="store_true", help="BatchNorm after every hidden linear layer")
 
 
 # FitConfig fields set by options: default, help and type from FitConfig's defaults and docstring
@@ -81,7 +84,7 @@ def register(sub) -> None:
     p.add_argument("--full-size", action="store_true", help="keep the image's own size (ignores --size)")
     p.add_argument("--holdout", action="store_true",
                    help="train on the every-other-pixel grid and report PSNR on the held-out pixels")
-    _add_model_options(p, "sine", 256, 3)
+    _add_model_options(p, "fit-image")
     _add_train_options(p, 300)
     add_log_option(p)
     add_common_options(p, "outputs/fit-image")
@@ -103,7 +106,7 @@ def register(sub) -> None:
                    help="images trained together (default: as many as fit a memory budget)")
     m.add_argument("--target-psnr", type=positive_float, default=None,
                    help="stop each image's network once its training PSNR reaches this (dB)")
-    _add_model_options(m, "sine", 64, 3)
+    _add_model_options(m, "fit-images")
     _add_train_options(m, 300, single=False)
     add_common_options(m, "outputs/fit-images")
     m.set_defaults(func=run_fit_images)
@@ -115,7 +118,7 @@ def register(sub) -> None:
                                    "--out. With no SIGNAL, fits a generated chirp.")
     q.add_argument("signal", nargs="?", default=None, help="signal file; default: a chirp from 2 to 60 cycles")
     q.add_argument("--samples", type=positive_int, default=2048, help="samples of the generated chirp (default: 2048)")
-    _add_model_options(q, "sine", 128, 3)
+    _add_model_options(q, "fit-signal")
     _add_train_options(q, 500)
     add_log_option(q)
     add_common_options(q, "outputs/fit-signal")
@@ -141,28 +144,21 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
         if encoding != "fourier":
             raise InputError("--fourier-sigma is used by --encoding fourier")
         options["sigma"] = args.fourier_sigma
-    for flag, value, activation in (("--first-bias-scale", args.first_bias_scale, "finer"),
-                                    ("--gauss-scale", args.gauss_scale, "gauss"),
-                                    ("--wire-sigma", args.wire_sigma, "wire")):
-        if value is not None and args.activation != activation:
-            raise InputError(f"{flag} is used by --activation {activation}, not by --activation {args.activation}")
-    if args.omega0 is not None and args.activation not in ("sine", "finer", "wire"):
-        raise InputError(f"--omega0 is used by --activation sine, finer or wire, not by --activation {args.activation}")
-    if args.sine_omega is not None and args.linear != "sine_lowrank":
-        raise InputError("--sine-omega is used by --linear sine_lowrank")
-    extra = {k: v for k, v in (("first_bias_scale", args.first_bias_scale), ("gauss_scale", args.gauss_scale),
-                               ("wire_sigma0", args.wire_sigma), ("sine_omega", args.sine_omega)) if v is not None}
-    if args.rank is not None and args.linear not in ("lowrank", "sine_lowrank"):
-        raise InputError(f"--rank is used by --linear lowrank or sine_lowrank, not by --linear {args.linear}")
+    preset = args._model_preset
+    for dest, (chooser, users) in _USED_BY.items():
+        if getattr(args, dest) is None:  # a config.json or checkpoint of an earlier version: the preset's value
+            setattr(args, dest, getattr(preset, "wire_sigma0" if dest == "wire_sigma" else dest))
+        elif dest in explicit and getattr(args, chooser) not in users:
+            flag, used = "--" + dest.replace("_", "-"), " or ".join(users)
+            raise InputError(f"{flag} is used by --{chooser} {used}, not by --{chooser} {getattr(args, chooser)}")
     if getattr(args, "batchnorm", False) and args.command == "fit-images":
         raise InputError("--batchnorm is not supported by fit-images (BatchNorm statistics are per-network state)")
     if args.command == "fit-images" and args.activation == "wire":
         raise InputError("--activation wire is not supported by fit-images (complex weights); use fit-image")
-    mlp = MLPConfig(in_features=in_features, out_features=out_features, activation=args.activation,
-                    init=args.init, encoding=encoding, encoding_options=options,
-                    linear=args.linear, rank=args.rank, width=args.width, depth=args.depth,
-                    omega0=args.omega0 if args.omega0 is not None else paper_omega0(args.activation),
-                    batchnorm=args.batchnorm, seed=args.seed, **extra).validate()
+    omega0 = args.omega0 if args.omega0 is not None else paper_omega0(args.activation)
+    mlp = config_from_args(args, preset, _MODEL_OPTIONS, activation=args.activation, init=args.init,
+                           linear=args.linear, in_features=in_features, out_features=out_features, encoding=encoding,
+                           encoding_options=options, omega0=omega0, seed=args.seed).validate()
     single = args.command != "fit-images"
     cfg = config_from_args(args, FitConfig(), _FIT_OPTIONS + (_FIT_SINGLE_OPTIONS if single else ()),
                            steps=args.steps, device=args.device, progress=not args.no_progress, seed=args.seed,

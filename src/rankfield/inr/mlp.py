@@ -52,7 +52,7 @@ class MLPConfig(Config):
         out_features: output channels.
         width: units per hidden layer.
         depth: number of hidden (activated) layers.
-        activation: ``relu | sine | finer | gauss | wire``.
+        activation: hidden activation, ``relu | sine | finer | gauss | wire``.
         omega0: frequency of sine/finer (SIREN ``omega0``) and WIRE's ``omega0``; ``None``: the activation's paper
             value (30 for sine and finer, 20 for wire).
         first_omega0: frequency of the first sine/finer layer (defaults to ``omega0``).
@@ -63,13 +63,13 @@ class MLPConfig(Config):
             layer, our formula) or ``hat_basis`` (ReLU only, ours: first two layers, see
             :func:`~rankfield.inr.hat_basis_init_`).
         first_bias_scale: FINER's first-layer bias ``U(-k, k)``; ``None`` keeps the default bias.
-        encoding: ``None | positional | fourier | hashgrid``.
+        encoding: input encoding, ``None | positional | fourier | hashgrid``.
         encoding_options: keyword arguments of the encoding (e.g. ``{"n_frequencies": 10}``).
         linear: type of the hidden-to-hidden layers: ``dense | conditioned | lowrank | sine_lowrank``.
         outer_linear: type of the first and last layers: ``dense | conditioned``.
         rank: rank of ``lowrank`` / ``sine_lowrank`` layers.
-        sine_omega: ``omega`` inside ``sin(omega U V^T)`` of sine low-rank layers (default 1000: with the
-            authors' factor init, best of a sweep of 10..1000 at ranks 1-8; ``docs/guide/inr.md#what-reproduces``).
+        sine_omega: ``omega`` inside ``sin(omega U V^T)`` of sine low-rank layers (why 1000:
+            ``docs/guide/inr.md#what-reproduces``).
         sine_gain: divisor ``g`` of sine low-rank layers (``None``: ``sqrt(fan_in)``, the authors').
         conditioning: equilibration of ``conditioned`` layers: ``row | col | rowcol``.
         conditioning_recompute: recompute the equilibration every step (``True``) or freeze it at init.
