@@ -168,3 +168,25 @@ def test_an_option_of_another_activation_is_an_error_only_when_given(tmp_path, c
                  "--out", str(tmp_path / "s")]) == 0
     model = json.loads((tmp_path / "s" / "config.json").read_text())["model"]
     assert (model["activation"], model["width"], model["omega0"]) == ("sine", 8, 30.0)
+
+
+def test_discover_options_are_generated_from_rktvconfig_and_discoverconfig():
+    dynamics = pytest.importorskip("rankfield.dynamics")
+
+    generated = {action.option_strings[0]: (preset, opt) for name, action, preset, opt in _generated()
+                 if name == "discover"}
+    assert {"--steps", "--omega0", "--weight-tv", "--refine-steps", "--degree", "--criterion", "--threshold",
+            "--refine", "--refine-support", "--trim", "--bias-weighting"} <= set(generated)
+    assert isinstance(generated["--steps"][0], dynamics.RKTVConfig)
+    assert isinstance(generated["--trim"][0], dynamics.DiscoverConfig)
+    args = build_parser().parse_args(["discover"])
+    rktv, options = dynamics.RKTVConfig(), dynamics.DiscoverConfig()
+    assert (args.steps, args.omega0, args.weight_tv, args.refine_steps) == (rktv.steps, rktv.omega0, rktv.weight_tv,
+                                                                             rktv.refine_steps)
+    assert (args.criterion, args.refine, args.trim, args.bias_weighting) == (options.criterion, options.refine,
+                                                                             options.trim, options.bias_weighting)
+    args = build_parser().parse_args(["discover", "--omega0", "auto", "--weight-tv", "0.002", "--trim", "auto",
+                                      "--refine", "1"])
+    assert (args.omega0, args.weight_tv, args.trim, args.refine) == ("auto", 0.002, "auto", 1)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["discover", "--omega0", "fast"])

@@ -170,9 +170,7 @@ def add_config_options(parser, preset, options) -> None:
         if tp is bool:
             kw["action"] = "store_true" if not default else argparse.BooleanOptionalAction
         else:
-            kw.update(_annotation_kwargs(tp))
-            if opt.type is not None:
-                kw["type"] = opt.type
+            kw.update({"type": opt.type} if opt.type is not None else _annotation_kwargs(tp))
             if opt.choices is not None:
                 kw["choices"] = tuple(opt.choices)
         action = parser.add_argument(opt.flag, **kw)

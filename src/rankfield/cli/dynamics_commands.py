@@ -17,25 +17,48 @@ import numpy as np
 from rankfield._io import atomic_write, check_memory
 from rankfield.cli._common import (add_common_options, nonneg_float, nonneg_int, positive_float, positive_int,
                                    require_pictures)
+from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args
 from rankfield._extras import pip_line
 from rankfield.errors import InputError
+
+
+def _or_auto(convert):
+    """An option type that takes ``auto`` or what ``convert`` takes."""
+    def parse(text: str):
+        if text == "auto":
+            return text
+        try:
+            return convert(text)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"expected 'auto' or {str(exc).removeprefix('expected ')}") from None
+    parse.__name__ = convert.__name__
+    return parse
+
+
+# RKTVConfig and DiscoverConfig fields set by options: default from the config, help from its docstring
+_RKTV_OPTIONS = (Opt("steps", "--steps", positive_int), Opt("omega0", "--omega0", _or_auto(positive_float)),
+                 Opt("weight_tv", "--weight-tv", _or_auto(nonneg_float)),
+                 Opt("refine_steps", "--refine-steps", positive_int))
+_DISCOVER_OPTIONS = (Opt("degree", "--degree", positive_int, default=None, shown="the system's; 2 for CSV data"),
+                     Opt("criterion", "--criterion"), Opt("threshold", "--threshold", positive_float),
+                     Opt("refine", "--refine", _or_auto(nonneg_int)), Opt("refine_support", "--refine-support"),
+                     Opt("trim", "--trim", _or_auto(nonneg_int)),
+                     Opt("bias_weighting", "--bias-weighting", _or_auto(nonneg_float)))
 
 
 def register(subparsers) -> None:
     """Add ``discover``. Its options and ``--help`` need no import of the ``dynamics`` extra (PySINDy): without
     the extra the help says what to install and running the command prints that as its one-line error."""
     try:
-        from rankfield.dynamics.denoise import RKTVConfig
-        from rankfield.dynamics.discovery import REFINE_AUTO_NOISE, TRIM_DEFAULT
+        from rankfield.dynamics import DiscoverConfig, RKTVConfig
         from rankfield.dynamics.systems import SYSTEMS
-        from rankfield.dynamics.weighting import BIAS_WEIGHTING_C
     except ImportError as exc:  # without the `dynamics` extra: the same options, the command says what to install
         message = str(exc) if isinstance(exc, InputError) else (
             f"discover: needs the 'dynamics' extra ({exc.name or exc} is missing): {pip_line('dynamics')}")
         p = subparsers.add_parser(
             "discover", help=f"(needs: {pip_line('dynamics')})",
             description=f"Not available in this installation: {message}. {_DESCRIPTION}")
-        _add_options(p, systems=None, refine_steps=None, trim=None, bias=None, refine_noise=None)
+        _add_options(p, None, None, None)
 
         def missing(args):
             raise InputError(message)
@@ -44,8 +67,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "discover", help="discover governing equations from a noisy trajectory (RKTV-INR + SINDy)",
         description=_DESCRIPTION)
-    _add_options(p, systems=sorted(SYSTEMS), refine_steps=RKTVConfig.refine_steps, trim=TRIM_DEFAULT,
-                 bias=BIAS_WEIGHTING_C, refine_noise=REFINE_AUTO_NOISE)
+    _add_options(p, sorted(SYSTEMS), RKTVConfig(), DiscoverConfig())
     p.set_defaults(func=run_discover)
 
 
@@ -53,10 +75,9 @@ _DESCRIPTION = ("Denoise a trajectory with RKTV-INR and discover its equations w
                 "a simulated system (default Lorenz, 10% noise: sigma_j = level * std(x_j)).")
 
 
-def _add_options(p: argparse.ArgumentParser, systems, refine_steps, trim, bias, refine_noise) -> None:
-    """The options of ``discover``; the library's defaults are ``None`` when the ``dynamics`` extra is missing
-    (the help then refers to the guide for them)."""
-    guide = "see docs/guide/dynamics.md"
+def _add_options(p: argparse.ArgumentParser, systems, rktv, options) -> None:
+    """The options of ``discover``: those of config fields from ``rktv`` (an RKTVConfig) and ``options`` (a
+    DiscoverConfig); ``None`` when the ``dynamics`` extra is missing (the same flags, no defaults)."""
     p.add_argument("csv", nargs="?", help="CSV file with a header row; omit to use a simulated system")
     p.add_argument("--time-column", default=None, help="name of the time column (default: the first column)")
     p.add_argument("--columns", default=None,
@@ -65,46 +86,15 @@ def _add_options(p: argparse.ArgumentParser, systems, refine_steps, trim, bias, 
                    help="simulated system when no CSV is given (default: lorenz)")
     p.add_argument("--noise", type=nonneg_float, default=0.1, help="noise level of the simulated data (default 0.1)")
     p.add_argument("--samples", type=positive_int, default=None, help="samples of the simulated data (default: the system's)")
-    p.add_argument("--degree", type=positive_int, default=None,
-                   help="polynomial library degree (default: the system's; 2 for CSV data)")
-    p.add_argument("--steps", type=positive_int, default=2000, help="RKTV-INR Adam steps (default 2000)")
-    p.add_argument("--omega0", type=positive_float, default=None,
-                   help="SIREN bandwidth of RKTV-INR (default: chosen from the record's spectrum, see RKTVConfig)")
-    p.add_argument("--weight-tv", type=nonneg_float, default=None,
-                   help="total-variation weight of RKTV-INR (default: chosen from the record's estimated noise)")
-    p.add_argument("--criterion", choices=("bic", "aic", "ensemble"), default="bic",
-                   help="sparsity selection: per-equation threshold sweep scored by BIC or AIC, or 'ensemble' "
-                        "(E-SINDy: BIC sweeps on 50 block-bootstrap resamples, keep terms selected in >= 60%% of them; slower, see "
-                        "docs/benchmarks.md for which recovers structure more reliably) (default: bic)")
-    p.add_argument("--threshold", type=positive_float, default=None, help="fixed STLSQ threshold instead of the sweep")
-    at_least = f"{100 * refine_noise:g}%%" if refine_noise is not None else "a set fraction"
-    p.add_argument("--refine", type=_refine_arg, default="auto",
-                   help="model-in-the-loop passes: refit the denoiser with its derivative pulled towards the "
-                        "discovered model, then discover again; 'auto' runs 2 when the estimated noise is at least "
-                        f"{at_least} of the signal, else none (default: auto; see docs/guide/dynamics.md)")
-    p.add_argument("--refine-steps", type=positive_int, default=None,
-                   help=f"Adam steps of each refinement pass (default: {refine_steps if refine_steps else guide})")
-    p.add_argument("--refine-support", choices=("selected", "aic", "full"), default="selected",
-                   help="terms of the model used in refinement: those the previous pass kept, those and the ones "
-                        "the AIC would keep, or the whole library (default: selected)")
-    p.add_argument("--trim", type=nonneg_int, default=None,
-                   help="samples left out of the regression at each end of the record, where every derivative "
-                        "estimate is one-sided (default: "
-                        f"{f'{trim}, 1%% of the samples' if trim is not None else guide})")
-    p.add_argument("--bias-weighting", type=nonneg_float, default=None, metavar="C",
-                   help="down-weight the regression's rows where the smoothed derivative is most biased (large "
-                        "third derivative: sharp features such as spikes); C sets where it starts, in multiples of "
-                        f"the median, 0 turns it off (default: {f'{bias:g}' if bias is not None else guide})")
+    g = p.add_argument_group("RKTV-INR (RKTVConfig)")
+    h = p.add_argument_group("SINDy (DiscoverConfig)")
+    for group, preset, opts in ((g, rktv, _RKTV_OPTIONS), (h, options, _DISCOVER_OPTIONS)):
+        if preset is not None:
+            add_config_options(group, preset, opts)
+        else:
+            for opt in opts:
+                group.add_argument(opt.flag, type=opt.type, default=None, help="see docs/guide/dynamics.md")
     add_common_options(p, "outputs/discover")
-
-
-def _refine_arg(text: str):
-    if text == "auto":
-        return text
-    try:
-        return nonneg_int(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 0, got {text!r}") from None
 
 
 def read_csv(path: str, time_column: str | None, columns: str | None):
@@ -209,27 +199,28 @@ def run_discover(args) -> int:
         raise InputError(f"time column {args.time_column or 'first column'!r} of {args.csv}: {exc} "
                          "(name the time column with --time-column)") from None
     print(f"data: {source}")
-    cfg = RKTVConfig(steps=args.steps, device=args.device, seed=args.seed, progress=not args.no_progress,
-                     refine_steps=args.refine_steps or RKTVConfig.refine_steps,
-                     omega0="auto" if args.omega0 is None else args.omega0,
-                     weight_tv="auto" if args.weight_tv is None else args.weight_tv).validate()
-    from rankfield.dynamics.discovery import REFINE_AUTO_NOISE, REFINE_AUTO_PASSES, TRIM_DEFAULT
+    for dest, default in (("omega0", "auto"), ("weight_tv", "auto"), ("refine_steps", RKTVConfig.refine_steps),
+                          ("trim", "auto"), ("bias_weighting", "auto")):
+        if getattr(args, dest) is None:  # a config.json or checkpoint of an earlier version
+            setattr(args, dest, default)
+    cfg = config_from_args(args, RKTVConfig(), _RKTV_OPTIONS, device=args.device, seed=args.seed,
+                           progress=not args.no_progress).validate()
+    from rankfield.dynamics.discovery import REFINE_AUTO_NOISE, REFINE_AUTO_PASSES
     from rankfield.dynamics.weighting import BIAS_WEIGHTING_C
 
     print(_plan(x, cfg, args.refine, REFINE_AUTO_PASSES, REFINE_AUTO_NOISE, degree, args.criterion, args.threshold))
 
-    trim = TRIM_DEFAULT if args.trim is None else args.trim
-    bias = BIAS_WEIGHTING_C if args.bias_weighting is None else args.bias_weighting or None
-    options = DiscoverConfig(degree=degree, criterion=args.criterion, threshold=args.threshold, refine=args.refine,
-                             refine_support=args.refine_support, trim=trim, bias_weighting=bias).validate()
+    trim = args.trim
+    bias = BIAS_WEIGHTING_C if args.bias_weighting == "auto" else args.bias_weighting or None
+    options = config_from_args(args, DiscoverConfig(), _DISCOVER_OPTIONS, degree=degree, bias_weighting=bias).validate()
     args._configs = {"rktv": cfg.to_dict(), "discover": options.to_dict()}
     res = discover(x, t, config=cfg, options=options, state_names=names)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
     settings = res.denoiser.settings_[0]
     how = []  # what each automatic choice was made from (absent for values given on the command line)
-    if "cycles_99" in settings and args.omega0 is None:
+    if "cycles_99" in settings and args.omega0 == "auto":
         how.append(f"99% of the signal's energy below {max(settings['cycles_99'])} cycles per record")
-    if "noise_to_signal" in settings and args.weight_tv is None:
+    if "noise_to_signal" in settings and args.weight_tv == "auto":
         how.append(f"noise estimated at {100 * float(np.mean(settings['noise_to_signal'])):.1f}% of the signal")
     print(f"RKTV-INR: omega0 {settings['omega0']:.3g}, TV weight {settings['weight_tv']:.2g}"
           + (f" ({'; '.join(how)})" if how else ""))
