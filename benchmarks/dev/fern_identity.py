@@ -80,8 +80,24 @@ def main():
                     help="se3: only the rotation part [w] of each twist moves (the translation part v stays 0)")
     ap.add_argument("--identity-rotations", action="store_true",
                     help="start from GT camera centres with every rotation set to the identity")
+    ap.add_argument("--pose-ramp", type=int, default=0,
+                    help="the pose LR rises linearly from ~0 to --lr-pose over this many steps (poses free from step 0; "
+                         "dev only: patches the engine's Optim.scheduled for the se(3) twists)")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
+    if a.pose_ramp:
+        from rankfield import _engine
+        scheduled = _engine.Optim.scheduled.__func__
+
+        def ramped(cls, optimizer, *args, **kwargs):
+            o = scheduled(cls, optimizer, *args, **kwargs)
+            if any(p.dim() == 2 and p.shape[-1] == 6 for g in optimizer.param_groups for p in g["params"]):
+                f = o.scheduler.lr_lambdas[0]
+                o.scheduler.lr_lambdas[0] = lambda s: f(s) * min(1.0, (s + 1) / a.pose_ramp)
+                for g, base in zip(optimizer.param_groups, o.scheduler.base_lrs):
+                    g["lr"] = base * o.scheduler.lr_lambdas[0](0)
+            return o
+        _engine.Optim.scheduled = classmethod(ramped)
     if a.pose_eps is not None:
         adam = torch.optim.Adam
 

@@ -47,6 +47,7 @@ def main():
     ap.add_argument("--field-c2f", type=float, nargs=2, default=None)
     ap.add_argument("--latent", type=int, default=None, help="warp code size (authors: 128)")
     ap.add_argument("--hidden", type=int, default=None, help="warp coupling hidden units (authors: 128)")
+    ap.add_argument("--no-c2f", action="store_true", help="every PE band of the field open from step 0")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -65,6 +66,8 @@ def main():
                        hash_interpolation=a.hash_interp)
     if a.field_c2f is not None:
         fcfg = replace(fcfg, coarse_to_fine=tuple(a.field_c2f))
+    if a.no_c2f:
+        fcfg = replace(fcfg, coarse_to_fine=None)
     wcfg = replace(wcfg, init=a.warp_init, coord_scale=a.coord_scale)
     if a.latent:
         wcfg = replace(wcfg, latent_dim=a.latent)
