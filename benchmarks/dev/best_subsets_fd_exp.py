@@ -1,7 +1,7 @@
 """Issue 15: AutoSTLSQ with and without the best-subset candidates on FiniteDifference and Savitzky-Golay
 derivatives (selection only, no INR), every system of the benchmark, development draws 100-109, 10 a cell.
 
-    .venv/bin/python benchmarks/dev/best_subsets_fd_exp.py      # ~4 min; log best_subsets_fd_exp.log
+    .venv/bin/python benchmarks/dev/best_subsets_fd_exp.py      # ~4 min; results in README.md (best subsets)
 
 Each line: exact supports of 10, threshold path -> with best subsets.
 """

@@ -5,7 +5,7 @@ field is the true image blurred by a Gaussian of BLUR pixels (bilinear), only th
 
 Separates registration from field fitting: with the known image the homography registers 59 -> <0.5 px
 (blur 16), the shear-coupling warp stalls at 12-21 px, the scaling-coupling warp reaches 1.5-2.5 px.
-Log: planar_oracle.log."""
+Results: README.md (2-D planar alignment, BARF's protocol)."""
 import sys, json, time, torch
 from torch import nn
 import torch.nn.functional as F
