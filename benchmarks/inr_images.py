@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import DOCS, markdown_table, write_section  # noqa: E402
 
 from rankfield._device import resolve_device  # noqa: E402
-from rankfield.inr import (CoordinateMLP, FitConfig, MLPConfig, effective_rank, fit_image, image_coordinates,  # noqa: E402
-                           layer_features, load_image, numerical_rank, stable_rank)
+from rankfield.inr import CoordinateMLP, FitConfig, MLPConfig, fit_image, image_coordinates, load_image  # noqa: E402
+from rankfield.inr.diagnostics import effective_rank, layer_features, numerical_rank, stable_rank  # noqa: E402
 from rankfield.inr.data import resize_image  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

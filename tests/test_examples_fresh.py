@@ -7,7 +7,8 @@ import inspect
 
 import pytest
 
-PACKAGES = ["rankfield", "rankfield.inr", "rankfield.nerf", "rankfield.nerf.geometry", "rankfield.dynamics"]
+PACKAGES = ["rankfield", "rankfield.inr", "rankfield.inr.diagnostics", "rankfield.inr.metrics", "rankfield.nerf",
+            "rankfield.nerf.geometry", "rankfield.dynamics"]
 
 
 def _public_objects():
@@ -59,6 +60,7 @@ NO_EXAMPLE = {
     # constants
     "rankfield.__version__",
     "rankfield.dynamics.SYSTEMS",
+    "rankfield.inr.diagnostics.DEFAULT_RTOL",
     # plain result containers, shown by the examples of the functions that return them
     "rankfield.inr.ManyFitResult",  # fit_many / fit_images
     "rankfield.nerf.PoseNerfResult",  # fit_pose_nerf

@@ -3,8 +3,9 @@ import math
 import torch
 from torch import nn
 
-from rankfield.inr import (CoordinateMLP, condition_number, effective_rank, layer_features, ntk_spectrum,
-                           numerical_rank, stable_rank)
+from rankfield.inr import CoordinateMLP
+from rankfield.inr.diagnostics import (condition_number, effective_rank, layer_features, ntk_spectrum, numerical_rank,
+                                       stable_rank)
 
 
 def test_rank_measures_on_known_matrices():
@@ -47,3 +48,21 @@ def test_batchnorm_batch_statistics_restore_inlet_rank():
     assert (batch_feats.abs().sum(0) > 0).all()
     assert (eval_feats.abs().sum(0) == 0).any() or not torch.allclose(batch_feats, eval_feats)
     assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())  # running stats untouched
+
+
+def test_moved_names_still_work_from_the_package_with_a_deprecation_warning():
+    import warnings
+
+    import rankfield.inr as inr
+    from rankfield.inr import diagnostics, metrics
+
+    assert "stable_rank" not in inr.__all__ and "psnr" not in inr.__all__
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert inr.stable_rank is diagnostics.stable_rank and inr.psnr is metrics.psnr
+    assert [w.category for w in caught] == [DeprecationWarning, DeprecationWarning]
+    assert "rankfield.inr.diagnostics.stable_rank" in str(caught[0].message)
+    import pytest
+
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        inr.nothing

@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from rankfield.inr import CoordinateMLP, effective_rank, numerical_rank, rank_expanding_init_
+from rankfield.inr import CoordinateMLP, rank_expanding_init_
+from rankfield.inr.diagnostics import effective_rank, numerical_rank
 from rankfield.inr.data import grid_coordinates
 
 
@@ -49,7 +50,8 @@ def test_rank_expanding_is_seeded():
 def test_effective_rank_of_z0_at_width_256_is_pinned():
     """Measured (seeds 0-2, 100x100 grid): REI 33.4-33.6, default ReLU 9.5-10.1, ReLU + PE 165-167. The
     effective rank grows by ~9 per doubling of the width for ramps (24.5 at 128, 42.5 at 512)."""
-    from rankfield.inr import CoordinateMLP, effective_rank, image_coordinates, layer_features
+    from rankfield.inr import CoordinateMLP, image_coordinates
+    from rankfield.inr.diagnostics import effective_rank, layer_features
 
     X = image_coordinates(100, 100).reshape(-1, 2)
 
@@ -66,7 +68,7 @@ def test_effective_rank_of_z0_at_width_256_is_pinned():
 
 def test_effective_rank_ignores_a_scale_of_the_features():
     """relu(c z) = c relu(z) for c > 0: scaling the first layer cannot change Z0's effective rank."""
-    from rankfield.inr import effective_rank
+    from rankfield.inr.diagnostics import effective_rank
 
     z = torch.relu(torch.randn(500, 64, generator=torch.Generator().manual_seed(0)))
     assert effective_rank(7.5 * z) == pytest.approx(effective_rank(z), rel=1e-9)  # float32 input, float64 SVD
@@ -119,7 +121,8 @@ def test_hat_basis_second_layer_effective_rank_at_width_256_is_pinned():
     rank is 105.3 / 175.4 / 187.5 at widths 128 / 256 / 512 (at 512 the finest hats are narrower than the grid
     spacing), above ReLU + PE's first layer at the same width (165-167 at 256) and five times the paper's
     first-layer rule (33.5)."""
-    from rankfield.inr import image_coordinates, layer_features
+    from rankfield.inr import image_coordinates
+    from rankfield.inr.diagnostics import layer_features
 
     X = image_coordinates(100, 100).reshape(-1, 2)
     model = CoordinateMLP(in_features=2, out_features=3, width=256, depth=3, activation="relu", init="hat_basis")

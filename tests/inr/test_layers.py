@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from rankfield import InputError
-from rankfield.inr import ConditionedLinear, LowRankLinear, SineLowRankLinear, condition_number, stable_rank
+from rankfield.inr import ConditionedLinear, LowRankLinear, SineLowRankLinear
+from rankfield.inr.diagnostics import condition_number, stable_rank
 
 
 def _badly_scaled(layer, rows=True, cols=False):

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from rankfield import InputError
-from rankfield.inr import iou, load_image, psnr, ssim
+from rankfield.inr import load_image
+from rankfield.inr.metrics import iou, psnr, ssim
 from rankfield.inr.data import grid_coordinates, shape_occupancy
 
 

@@ -90,7 +90,8 @@ def test_seeded_construction():
 def test_omega0_defaults_to_the_activations_paper_value_and_drives_the_siren_init():
     import math
 
-    from rankfield.inr import CoordinateMLP, MLPConfig, make_activation
+    from rankfield.inr import CoordinateMLP, MLPConfig
+    from rankfield.inr.activations import make_activation
 
     for activation, want in (("sine", 30.0), ("finer", 30.0), ("wire", 20.0)):
         model = CoordinateMLP(MLPConfig(activation=activation, in_features=1, out_features=1, width=8, depth=2))

@@ -150,7 +150,7 @@ def make_activation(name: str, omega0: float | None = None, gauss_scale: float |
     activation's own default (:func:`paper_omega0`, ``Gauss``'s scale 10, ``Wire``'s sigma0 10).
 
     Examples:
-        >>> from rankfield.inr import make_activation
+        >>> from rankfield.inr.activations import make_activation
         >>> make_activation("sine", omega0=20.0)
         Sine(omega0=20.0)
         >>> make_activation("wire")
@@ -165,7 +165,7 @@ def siren_init_(weight: torch.Tensor, omega0: float, is_first: bool) -> torch.Te
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import siren_init_
+        >>> from rankfield.inr.activations import siren_init_
         >>> w = torch.empty(64, 16)
         >>> _ = siren_init_(w, omega0=30.0, is_first=False)
         >>> bool(w.abs().max() <= (6 / 16) ** 0.5 / 30)

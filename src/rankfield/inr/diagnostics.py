@@ -22,7 +22,14 @@ DEFAULT_RTOL = 1e-4
 
 
 def singular_values(a: torch.Tensor) -> torch.Tensor:
-    """Singular values of a matrix in float64 (descending); complex matrices are supported."""
+    """Singular values of a matrix in float64 (descending); complex matrices are supported.
+
+    Examples:
+        >>> import torch
+        >>> from rankfield.inr.diagnostics import singular_values
+        >>> singular_values(torch.diag(torch.tensor([1.0, 3.0, 2.0]))).tolist()
+        [3.0, 2.0, 1.0]
+    """
     a = a.detach()
     a = a.to(torch.complex128) if a.is_complex() else a.to(torch.float64)
     if a.ndim != 2:
@@ -35,7 +42,7 @@ def stable_rank(a: torch.Tensor) -> float:
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import stable_rank
+        >>> from rankfield.inr.diagnostics import stable_rank
         >>> stable_rank(torch.diag(torch.tensor([2.0, 1.0, 0.0])))
         1.25
     """
@@ -50,7 +57,7 @@ def effective_rank(a: torch.Tensor) -> float:
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import effective_rank
+        >>> from rankfield.inr.diagnostics import effective_rank
         >>> round(effective_rank(torch.eye(5)), 6)
         5.0
     """
@@ -67,7 +74,7 @@ def numerical_rank(a: torch.Tensor, rtol: float = DEFAULT_RTOL) -> int:
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import numerical_rank
+        >>> from rankfield.inr.diagnostics import numerical_rank
         >>> numerical_rank(torch.diag(torch.tensor([1.0, 1e-3, 1e-6])))
         2
     """
@@ -80,7 +87,7 @@ def condition_number(a: torch.Tensor) -> float:
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import condition_number
+        >>> from rankfield.inr.diagnostics import condition_number
         >>> condition_number(torch.diag(torch.tensor([4.0, 2.0])))
         2.0
     """
@@ -99,7 +106,8 @@ def layer_features(model: nn.Module, coords: torch.Tensor, batch_statistics: boo
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import CoordinateMLP, image_coordinates, layer_features
+        >>> from rankfield.inr import CoordinateMLP, image_coordinates
+        >>> from rankfield.inr.diagnostics import layer_features
         >>> model = CoordinateMLP(in_features=2, out_features=1, width=16, depth=3, activation="sine")
         >>> feats = layer_features(model, image_coordinates(4, 4).reshape(-1, 2))
         >>> len(feats), feats[0].shape
@@ -128,7 +136,7 @@ def rank_report(a: torch.Tensor, rtol: float = DEFAULT_RTOL) -> dict:
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import rank_report
+        >>> from rankfield.inr.diagnostics import rank_report
         >>> rep = rank_report(torch.diag(torch.tensor([4.0, 2.0, 1.0, 0.0])))
         >>> sorted(rep)
         ['condition_number', 'effective_rank', 'numerical_rank', 'stable_rank']
@@ -147,7 +155,8 @@ def ntk_spectrum(model: nn.Module, coords: torch.Tensor, output_index: int | Non
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import CoordinateMLP, ntk_spectrum
+        >>> from rankfield.inr import CoordinateMLP
+        >>> from rankfield.inr.diagnostics import ntk_spectrum
         >>> model = CoordinateMLP(in_features=1, out_features=1, width=8, depth=2, activation="relu")
         >>> eig = ntk_spectrum(model, torch.linspace(-1, 1, 6)[:, None])
         >>> eig.shape, bool((eig[:-1] >= eig[1:]).all())

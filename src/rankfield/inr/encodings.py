@@ -276,7 +276,7 @@ def make_encoding(name: str | None, in_dim: int, **kwargs) -> nn.Module | None:
     """Build an encoding by name: ``None``/``"none"`` or one of ``ENCODINGS.names()``.
 
     Examples:
-        >>> from rankfield.inr import make_encoding
+        >>> from rankfield.inr.encodings import make_encoding
         >>> make_encoding("positional", 2, n_frequencies=4).out_dim
         18
     """

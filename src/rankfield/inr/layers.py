@@ -209,7 +209,7 @@ def make_linear(kind: str, in_features: int, out_features: int, *, rank: int | N
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import make_linear
+        >>> from rankfield.inr.layers import make_linear
         >>> dense = make_linear("dense", 8, 4)
         >>> low = make_linear("lowrank", 8, 4, rank=2)
         >>> dense(torch.zeros(3, 8)).shape, low(torch.zeros(3, 8)).shape

@@ -11,7 +11,13 @@ __all__ = ["psnr", "mse_to_psnr", "ssim", "iou"]
 
 
 def mse_to_psnr(mse: float | torch.Tensor, data_range: float = 1.0):
-    """PSNR in dB from a mean squared error."""
+    """PSNR in dB from a mean squared error (``10 log10(data_range^2 / mse)``); a tensor in, a tensor out.
+
+    Examples:
+        >>> from rankfield.inr.metrics import mse_to_psnr
+        >>> mse_to_psnr(0.01), mse_to_psnr(1.0, data_range=255.0) > 48
+        (20.0, True)
+    """
     if isinstance(mse, torch.Tensor):
         return 10 * torch.log10(data_range ** 2 / mse.clamp(min=1e-20))
     return 10 * math.log10(data_range ** 2 / max(float(mse), 1e-20))
@@ -22,7 +28,7 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> f
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import psnr
+        >>> from rankfield.inr.metrics import psnr
         >>> round(psnr(torch.zeros(4), torch.full((4,), 0.1)), 3)
         20.0
     """
@@ -46,7 +52,7 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, wind
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import ssim
+        >>> from rankfield.inr.metrics import ssim
         >>> img = torch.rand(32, 32, 3)
         >>> round(ssim(img, img), 6)
         1.0
@@ -75,7 +81,7 @@ def iou(pred_occupancy: torch.Tensor, target_occupancy: torch.Tensor, threshold:
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import iou
+        >>> from rankfield.inr.metrics import iou
         >>> pred = torch.tensor([0.9, 0.8, 0.2, 0.1])
         >>> target = torch.tensor([1.0, 0.0, 0.0, 1.0])
         >>> round(iou(pred, target), 4)
