@@ -8,7 +8,8 @@ import inspect
 import pytest
 
 PACKAGES = ["rankfield", "rankfield.inr", "rankfield.inr.diagnostics", "rankfield.inr.metrics", "rankfield.nerf",
-            "rankfield.nerf.geometry", "rankfield.dynamics"]
+            "rankfield.nerf.geometry", "rankfield.nerf.camera", "rankfield.nerf.render", "rankfield.nerf.poses",
+            "rankfield.dynamics"]
 
 
 def _public_objects():

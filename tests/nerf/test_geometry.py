@@ -95,3 +95,18 @@ def test_geometry_helpers_left_the_package_level_with_a_deprecation_warning():
         assert nerf.se3_exp is geometry.se3_exp
     with pytest.raises(AttributeError):
         nerf.not_a_name
+
+
+def test_low_level_helpers_moved_to_their_modules_keep_a_deprecated_alias():
+    import warnings
+
+    from rankfield import nerf
+    from rankfield.nerf import camera, poses, render
+
+    for name, module in (("pixel_points", camera), ("rays_from_poses", camera), ("volume_render", render),
+                         ("make_pose_model", poses), ("default_lr_pose_end", poses)):
+        assert name not in nerf.__all__
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert getattr(nerf, name) is getattr(module, name)
+        assert caught[0].category is DeprecationWarning and f"{module.__name__}.{name}" in str(caught[0].message)

@@ -24,31 +24,30 @@ Also: :func:`load_llff`, :func:`load_scene`, pose models (:class:`FixedPoses`, :
 :class:`InvertibleWarpPoses`), :func:`pose_errors` (and its alignment-free :func:`relative_rotation_errors`),
 :func:`evaluate_views`, the 2-D alignment task
 (:mod:`rankfield.nerf.planar`) and the geometry helpers in :mod:`rankfield.nerf.geometry` (``so3_exp``,
-``se3_log``, ``rigid_fit``, ...).
+``se3_log``, ``rigid_fit``, ...). Lower-level pieces are reached through their modules:
+``rankfield.nerf.camera.rays_from_poses``, ``rankfield.nerf.render.volume_render``,
+``rankfield.nerf.poses.make_pose_model``, ...
 """
 
-from rankfield.nerf.camera import Intrinsics, look_at, pixel_points, rays_from_poses
+from rankfield.nerf import camera, geometry, poses, render
+from rankfield.nerf.camera import Intrinsics, look_at
 from rankfield.nerf.data import MissingFramesWarning, Scene, load_blender, load_llff, load_scene
 from rankfield.nerf.evaluate import (evaluate_views, pose_errors, refine_test_poses, relative_rotation_errors,
                                      render_view)
 from rankfield.nerf.field import FieldConfig, RadianceField
-from rankfield.nerf import geometry
 from rankfield.nerf.pipeline import PoseNerfResult, fit_pose_nerf
 from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, PoseModel, SE3Refinement,
-                                  WarpConfig, default_lr_pose_end, identity_poses, make_pose_model, perturb_poses_barf,
-                                  perturb_poses_l2g)
+                                  WarpConfig, identity_poses, perturb_poses_barf, perturb_poses_l2g)
 from rankfield.nerf.procedural import generate_procedural_scene
-from rankfield.nerf.render import RenderConfig, render_image, render_rays, volume_render
+from rankfield.nerf.render import RenderConfig, render_image, render_rays
 from rankfield.nerf.train import TrainConfig, TrainResult, train_scene
 
 __all__ = [
-    "Intrinsics", "look_at", "pixel_points", "rays_from_poses",
+    "Intrinsics", "look_at",
     "Scene", "MissingFramesWarning", "load_blender", "load_llff", "load_scene", "generate_procedural_scene",
     "perturb_poses_barf", "perturb_poses_l2g", "identity_poses",
-    "FieldConfig", "RadianceField", "RenderConfig", "render_rays", "render_image", "volume_render",
+    "FieldConfig", "RadianceField", "RenderConfig", "render_rays", "render_image",
     "PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "InvertibleWarp", "InvertibleWarpPoses",
-    "make_pose_model",
-    "default_lr_pose_end",
     "TrainConfig", "TrainResult", "train_scene",
     "pose_errors", "relative_rotation_errors", "evaluate_views", "refine_test_poses", "render_view",
     "fit_pose_nerf", "PoseNerfResult",
@@ -60,11 +59,17 @@ _MOVED_TO_GEOMETRY = ("so3_exp", "so3_log", "se3_exp", "se3_log", "compose", "in
                       "rotation_error_deg")
 
 
+# Low-level helpers that were package-level names until 2026-12 too, now reached through their modules.
+_MOVED = {**dict.fromkeys(_MOVED_TO_GEOMETRY, "geometry"), "pixel_points": "camera", "rays_from_poses": "camera",
+          "volume_render": "render", "make_pose_model": "poses", "default_lr_pose_end": "poses"}
+
+
 def __getattr__(name):
-    if name in _MOVED_TO_GEOMETRY:
+    if name in _MOVED:
         import warnings
 
-        warnings.warn(f"rankfield.nerf.{name} moved to rankfield.nerf.geometry.{name}; the old name goes in the "
+        module = _MOVED[name]
+        warnings.warn(f"rankfield.nerf.{name} moved to rankfield.nerf.{module}.{name}; the old name goes in the "
                       "next release", DeprecationWarning, stacklevel=2)
-        return getattr(geometry, name)
+        return getattr(globals()[module], name)
     raise AttributeError(f"module 'rankfield.nerf' has no attribute {name!r}")

@@ -81,7 +81,8 @@ def pixel_points(cam: Intrinsics, pixels: torch.Tensor | None = None, device=Non
         ``(..., 3)`` float32 points.
 
     Example:
-        >>> from rankfield.nerf import Intrinsics, pixel_points
+        >>> from rankfield.nerf import Intrinsics
+        >>> from rankfield.nerf.camera import pixel_points
         >>> cam = Intrinsics(fx=4.0, fy=4.0, cx=2.0, cy=2.0, width=4, height=4)
         >>> pts = pixel_points(cam)
         >>> pts.shape, bool((pts[..., 2] == -1).all())
@@ -108,7 +109,8 @@ def rays_from_poses(c2w: torch.Tensor, points_cam: torch.Tensor):
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import Intrinsics, look_at, pixel_points, rays_from_poses
+        >>> from rankfield.nerf import Intrinsics, look_at
+        >>> from rankfield.nerf.camera import pixel_points, rays_from_poses
         >>> cam = Intrinsics(fx=4.0, fy=4.0, cx=2.0, cy=2.0, width=4, height=4)
         >>> c2w = look_at(torch.tensor([[0.0, -4.0, 0.0]])).float()
         >>> origins, dirs = rays_from_poses(c2w, pixel_points(cam)[None])
@@ -145,7 +147,15 @@ def look_at(eye: torch.Tensor, target: torch.Tensor | None = None, up=(0.0, 0.0,
 
 
 def opencv_to_opengl(c2w: torch.Tensor) -> torch.Tensor:
-    """Flip the camera's Y and Z axes (COLMAP/OpenCV ``[right, down, forward]`` -> OpenGL)."""
+    """Flip the camera's Y and Z axes (COLMAP/OpenCV ``[right, down, forward]`` -> OpenGL); the centre stays.
+
+    Examples:
+        >>> import torch
+        >>> from rankfield.nerf.camera import opencv_to_opengl
+        >>> c2w = torch.eye(4)[:3]
+        >>> opencv_to_opengl(c2w).diagonal().tolist(), opencv_to_opengl(opencv_to_opengl(c2w)).equal(c2w)
+        ([1.0, -1.0, -1.0], True)
+    """
     out = c2w.clone()
     out[..., :3, 1:3] *= -1
     return out

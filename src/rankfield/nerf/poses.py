@@ -232,6 +232,18 @@ class CouplingBlock(nn.Module):
     projective terms), which a volume-preserving warp cannot follow; ``scaling=True`` makes every step affine
     (Real NVP): ``f' = f * exp(s_a) - a`` and, in 2-D, ``p' = p * exp(s_b) - t``, with the log-scales ``s``
     predicted by the same networks (zero at init, so the block still starts as the identity).
+
+    Examples:
+        >>> import torch
+        >>> from rankfield.nerf.poses import CouplingBlock
+        >>> block = CouplingBlock(axis=2, latent_dim=4, hidden=8, n_frequencies=2, coarse_to_fine=None)
+        >>> p, code = torch.randn(5, 3), torch.randn(5, 4)
+        >>> torch.allclose(block(p, code), p)  # the identity at init
+        True
+        >>> with torch.no_grad():
+        ...     _ = [w.add_(0.1 * torch.randn_like(w)) for w in block.parameters()]
+        >>> torch.allclose(block.inverse(block(p, code), code), p, atol=1e-5)  # exactly invertible
+        True
     """
 
     def __init__(self, axis: int, latent_dim: int, hidden: int, n_frequencies: int, coarse_to_fine, dims: int = 3,
@@ -450,7 +462,7 @@ def default_lr_pose_end(kind: str) -> float:
     """The final pose LR of pose model ``kind`` when ``TrainConfig.lr_pose_end`` is ``None``.
 
     Examples:
-        >>> from rankfield.nerf import default_lr_pose_end
+        >>> from rankfield.nerf.poses import default_lr_pose_end
         >>> default_lr_pose_end("se3"), default_lr_pose_end("warp")
         (0.0001, 0.001)
     """
@@ -466,7 +478,7 @@ def make_pose_model(kind: str, c2w_init: torch.Tensor, warp_config: WarpConfig |
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import make_pose_model
+        >>> from rankfield.nerf.poses import make_pose_model
         >>> make_pose_model("se3", torch.eye(4).repeat(3, 1, 1)).poses().shape
         torch.Size([3, 3, 4])
     """

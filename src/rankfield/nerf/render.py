@@ -66,7 +66,16 @@ class RenderConfig(Config):
 def sample_depths(n_rays: int, near: float, far: float, n_samples: int, stratified: bool = True,
                   inverse_depth: bool = False, device=None, generator: torch.Generator | None = None) -> torch.Tensor:
     """``(n_rays, n_samples)`` increasing depths in ``[near, far]``; one sample per equal bin (jittered when
-    ``stratified``), bins uniform in depth or in inverse depth (``far=math.inf``: disparity down to 0)."""
+    ``stratified``), bins uniform in depth or in inverse depth (``far=math.inf``: disparity down to 0).
+
+    Examples:
+        >>> from rankfield.nerf.render import sample_depths
+        >>> sample_depths(1, 2.0, 6.0, 4, stratified=False).tolist()
+        [[2.5, 3.5, 4.5, 5.5]]
+        >>> d = sample_depths(3, 1.0, float("inf"), 8, inverse_depth=True)
+        >>> d.shape, bool((d[:, 1:] > d[:, :-1]).all() and (d >= 1).all())
+        (torch.Size([3, 8]), True)
+    """
     edges = torch.linspace(0, 1, n_samples + 1, device=device)
     if stratified:
         u = torch.rand(n_rays, n_samples, generator=generator).to(device)  # CPU generator: same draws everywhere
@@ -90,7 +99,7 @@ def volume_render(sigma: torch.Tensor, rgb: torch.Tensor, t: torch.Tensor, dirs:
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import volume_render
+        >>> from rankfield.nerf.render import volume_render
         >>> t = torch.linspace(1.0, 2.0, 4).expand(2, 4)
         >>> sigma = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, 1e4, 0.0, 0.0]])
         >>> rgb = torch.tensor([1.0, 0.0, 0.0]).expand(2, 4, 3)
