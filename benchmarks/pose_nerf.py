@@ -49,7 +49,7 @@ COLOURS = {"se3": "C0", "se3_camera": "C1", "warp": "C2"}
 RAYS_SAMPLES = f"{CPU_PROTOCOL.rays_per_step} rays x {CPU_PROTOCOL.render.n_samples} samples"
 
 
-def run_scene(name, train, test, init, steps, device, methods=METHODS, log=print, seed=0):
+def run_scene(name, train, test, init, steps, device, methods=METHODS, log=print, seed=0, curve_every=None):
     rows = []
     for method in methods:
         field_cfg, warp_cfg = default_configs(train, quick=True)
@@ -60,7 +60,8 @@ def run_scene(name, train, test, init, steps, device, methods=METHODS, log=print
         start = train.poses if method == "fixed" else init
         t0 = time.perf_counter()
         res = fit_pose_nerf(train, test, start, method, field_config=field_cfg, warp_config=warp_cfg,
-                            train_config=cfg, device=device, seed=seed, pose_curve_every=max(10, steps // 60 // 10 * 10))
+                            train_config=cfg, device=device, seed=seed,
+                            pose_curve_every=curve_every or max(10, steps // 60 // 10 * 10))
         m = res.metrics
         row = {"scene": name, "method": "fixed GT" if method == "fixed" else method,
                "init rot (deg)": m["initial_rotation_deg"] if method != "fixed" else 0.0,
@@ -215,20 +216,31 @@ def plot_rows(rows, planar, path):
     plt.close(fig)
 
 
-def fern_only(steps, device, t_all, methods, seeds=(0,)):
+def fern_only(steps, device, t_all, methods, seeds=(0,), control_steps=0):
     """fern 1/16 from identity with the forward-facing preset (``FORWARD_FACING``, every band open from step 0),
     one run per training seed: writes the ``pose_nerf_fern`` section with the per-seed rows, the medians with their
-    spread (min-max), the per-step curves and ``pose_nerf_fern.json``."""
+    spread (min-max), the per-step curves and ``pose_nerf_fern.json``. With ``control_steps``, also the GT control
+    per seed: the same preset started at the true poses, free from step 0, and the most it strays (relative
+    rotation, every 100 steps)."""
     fern = DATA / "fern"
     if not (fern / "poses_bounds.npy").exists():
         raise SystemExit(f"fern not found at {fern}")
     train = load_llff(fern, factor=16)
-    rows, curves = [], {}
+    rows, curves, control = [], {}, []
     for s in seeds:
         for r in run_scene("fern 1/16 (identity init)", train, None, identity_poses(len(train)), steps, device,
                            methods=methods, seed=s):
             curves[f"{r['method']} seed {s}"] = r.pop("_curve")
             rows.append({"seed": s, **r})
+        if control_steps:
+            for r in run_scene("fern 1/16 (GT init)", train, None, train.poses.clone(), control_steps, device,
+                               methods=methods, seed=s, curve_every=100):
+                c = r.pop("_curve")
+                curves[f"{r['method']} GT control seed {s}"] = c
+                worst = max(range(len(c["step"])), key=lambda i: c["relative_rotation_deg"][i])
+                control.append({"seed": s, "method": r["method"], "steps": control_steps,
+                                "most rel rot (deg)": c["relative_rotation_deg"][worst], "at step": c["step"][worst],
+                                "final rel rot (deg)": r["rel rot (deg)"], "train s": r["train s"]})
     keys = ["rot (deg)", "rel rot (deg)", "trans (x100)", "train PSNR", "train s"]
     med = [{"method": m, "seeds": len(sub), **{k: float(np.median([r[k] for r in sub])) for k in keys},
             "rel rot min-max": f"{min(r['rel rot (deg)'] for r in sub):.2f}-{max(r['rel rot (deg)'] for r in sub):.2f}",
@@ -239,6 +251,8 @@ def fern_only(steps, device, t_all, methods, seeds=(0,)):
     fractions = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
     curve_rows = []
     for name, c in curves.items():
+        if "GT control" in name:  # the control's own table says how far it strays
+            continue
         marks = [min(range(len(c["step"])), key=lambda i: abs(c["step"][i] - f * steps)) for f in fractions]
         curve_rows.append({"run": name, **{f"step {c['step'][i]}": c["relative_rotation_deg"][i] for i in marks}})
     targets = []
@@ -255,10 +269,15 @@ def fern_only(steps, device, t_all, methods, seeds=(0,)):
             markdown_table(med, ["method", "seeds"] + keys + ["rel rot min-max", "rot min-max"]),
             "Targets (relative rotation < 1 deg and Sim(3) rotation < 2 deg within 60 CPU-minutes):", "", *targets, "",
             "Per seed:", "", markdown_table(rows, cols),
+            *([f"GT control: the same preset started at the true poses, free from step 0, {control_steps} steps; the "
+               "most each run strays from GT (relative rotation, every 100 steps; target: within 1 deg throughout):",
+               "", markdown_table(control),
+               f"-> {'MET' if all(c['most rel rot (deg)'] < 1 for c in control) else 'NOT MET'} "
+               f"(largest {max(c['most rel rot (deg)'] for c in control):.2f} deg).", ""] if control else []),
             "Relative rotation (deg) along each run:", "", markdown_table(curve_rows),
             f"Total time {time.perf_counter() - t_all:.0f} s. Raw rows and curves: `pose_nerf_fern.json`."]
-    (DOCS / "pose_nerf_fern.json").write_text(json.dumps({"rows": rows, "medians": med, "curves": curves}, indent=1,
-                                                         default=float))
+    (DOCS / "pose_nerf_fern.json").write_text(json.dumps({"rows": rows, "medians": med, "control": control,
+                                                          "curves": curves}, indent=1, default=float))
     text = "\n".join(body)
     path = write_section("pose_nerf_fern", "Pose NeRF: fern from identity (forward-facing preset)", text)
     print(text)
@@ -316,6 +335,8 @@ def main(argv=None):
     ap.add_argument("--fern-only", action="store_true",
                     help="run only fern from identity (--fern-steps; section pose_nerf_fern)")
     ap.add_argument("--fern-methods", nargs="+", default=["se3"], help="with --fern-only (default: se3)")
+    ap.add_argument("--fern-control-steps", type=int, default=0,
+                    help="with --fern-only: also run the GT control (the preset started at the true poses) this long")
     ap.add_argument("--fern-seeds", type=int, nargs="+", default=[0],
                     help="with --fern-only: training seeds, one run each; the table gives medians (default: 0)")
     args = ap.parse_args(argv)
@@ -323,7 +344,8 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.fern_only:
-        return fern_only(args.fern_steps, device, time.perf_counter(), args.fern_methods, args.fern_seeds)
+        return fern_only(args.fern_steps, device, time.perf_counter(), args.fern_methods, args.fern_seeds,
+                         args.fern_control_steps)
     if args.lego_seeds:
         return lego_seeds(args.lego_seeds, args.lego_steps, device, time.perf_counter())
     steps = args.steps or (400 if args.quick else 3000)

@@ -120,23 +120,29 @@ def _allreduce_mean_(tensors: list[torch.Tensor], world: int) -> None:
         offset += k
 
 
-def lr_lambda(schedule: str, steps: int, end_ratio: float) -> Callable[[int], float]:
+def lr_lambda(schedule: str, steps: int, end_ratio: float, ramp: int = 0) -> Callable[[int], float]:
     """LR multiplier of step ``s`` for ``cosine`` / ``exponential`` / ``constant`` schedules that go from
-    1 at step 0 to ``end_ratio`` at ``steps`` (and stay there).
+    1 at step 0 to ``end_ratio`` at ``steps`` (and stay there); with ``ramp`` > 0 the multiplier is also scaled
+    by ``min(1, (s + 1) / ramp)`` (a linear warm-up of the learning rate over the first ``ramp`` steps).
 
     Examples:
         >>> f = lr_lambda("cosine", 100, 0.1)
         >>> f(0), round(f(50), 3), round(f(100), 3)
         (1.0, 0.55, 0.1)
+        >>> g = lr_lambda("constant", 100, 1.0, ramp=10)
+        >>> g(0), g(4), g(9), g(50)
+        (0.1, 0.5, 1.0, 1.0)
     """
-    T, r = max(1, int(steps)), float(end_ratio)
+    T, r, R = max(1, int(steps)), float(end_ratio), max(0, int(ramp))
     if schedule == "cosine":
-        return lambda s: r + (1 - r) * 0.5 * (1 + math.cos(math.pi * min(s, T) / T))
-    if schedule == "exponential":
-        return lambda s: r ** (min(s, T) / T)
-    if schedule == "constant":
-        return lambda s: 1.0
-    raise InputError(f"unknown lr schedule {schedule!r}; choose cosine, exponential or constant")
+        f = lambda s: r + (1 - r) * 0.5 * (1 + math.cos(math.pi * min(s, T) / T))  # noqa: E731
+    elif schedule == "exponential":
+        f = lambda s: r ** (min(s, T) / T)  # noqa: E731
+    elif schedule == "constant":
+        f = lambda s: 1.0  # noqa: E731
+    else:
+        raise InputError(f"unknown lr schedule {schedule!r}; choose cosine, exponential or constant")
+    return f if R == 0 else (lambda s: f(s) * min(1.0, (s + 1) / R))
 
 
 @dataclass
@@ -148,9 +154,11 @@ class Optim:
     start: int = 0
 
     @classmethod
-    def scheduled(cls, optimizer, schedule: str, steps: int, end_ratio: float, start: int = 0) -> "Optim":
-        """``optimizer`` with a :func:`lr_lambda` schedule over ``steps`` scheduler steps."""
-        sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(schedule, steps, end_ratio))
+    def scheduled(cls, optimizer, schedule: str, steps: int, end_ratio: float, start: int = 0,
+                  ramp: int = 0) -> "Optim":
+        """``optimizer`` with a :func:`lr_lambda` schedule over ``steps`` scheduler steps (``ramp``: linear LR
+        warm-up steps)."""
+        sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(schedule, steps, end_ratio, ramp))
         return cls(optimizer, sched, start)
 
 

@@ -161,3 +161,25 @@ def test_pose_prior_holds_given_poses_where_joint_training_walks_away(tiny_scene
     # measured: relative rotation 12.5 deg free, 0.86 held; Sim(3) rotation 9.6 and 0.61
     assert free["relative_rotation_deg"] > 3 * held["relative_rotation_deg"], (free, held)
     assert held["rotation_deg"] < 1.0, held
+
+
+def test_pose_lr_ramp_rises_linearly_from_the_first_pose_step(tiny_scene):
+    """``pose_lr_ramp`` scales the pose LR by (k + 1) / ramp on the k-th pose step (after ``pose_warmup``), then
+    leaves the schedule alone; the poses move from their first step and the field's LR is untouched."""
+    train, _ = tiny_scene
+    seen = []
+
+    def record(trainer, record):
+        seen.append((trainer.step, trainer.optims["pose"].optimizer.param_groups[0]["lr"],
+                     trainer.optims["field"].optimizer.param_groups[0]["lr"]))
+
+    cfg = TrainConfig(steps=8, rays_per_step=32, lr_field=2e-3, lr_field_end=2e-3, lr_pose=1e-3, lr_pose_end=1e-3,
+                      pose_warmup=2, pose_lr_ramp=4, render=RenderConfig(n_samples=8), log_every=1, progress=False)
+    pm = SE3Refinement(train.poses)
+    train_scene(train, RadianceField(FieldConfig(width=8, depth=1, n_frequencies=2, dir_frequencies=0)), pm, cfg,
+                callbacks=[record])
+    # the LR the next step will use, read after each step: the 1st-4th pose steps (after 2 warm-up steps) use 1/4-4/4
+    lrs = {step: round(lr, 9) for step, lr, _ in seen}
+    assert [lrs[s] for s in (2, 3, 4, 5, 6)] == [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3]
+    assert {round(f, 9) for _, _, f in seen} == {2e-3}
+    assert not torch.equal(pm.xi.detach(), torch.zeros_like(pm.xi))

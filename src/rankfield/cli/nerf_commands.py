@@ -36,6 +36,7 @@ _TRAIN_OPTIONS = (
     Opt("schedule_steps", "--schedule-steps", positive_int, shown="--steps"),
     Opt("pose_warmup", "--pose-warmup", nonneg_int, default=None,
         shown=_given_or_protocol("pose_warmup", ", where the field should take shape before it judges good poses")),
+    Opt("pose_lr_ramp", "--pose-lr-ramp", nonneg_int, default=None, shown=_given_or_protocol("pose_lr_ramp")),
     Opt("pose_prior", "--pose-prior", nonneg_float, default=None,
         shown=_given_or_protocol("pose_prior", ", which keeps given poses from drifting")),
     Opt("rays_per_step", "--rays", positive_int),
@@ -172,7 +173,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
                     "file": lambda: train.poses.clone()}[kind]()
     field_cfg, warp_cfg = default_configs(train, quick=not args.large)
     given = GIVEN_POSES if kind in ("file", "gt") else {name: getattr(CPU_PROTOCOL, name) for name in GIVEN_POSES}
-    given = {"lr_field": CPU_PROTOCOL.lr_field, **given}
+    given = {"lr_field": CPU_PROTOCOL.lr_field, "pose_lr_ramp": CPU_PROTOCOL.pose_lr_ramp, **given}
     if train.forward_facing and kind not in ("file", "gt"):
         given.update(FORWARD_FACING)
     for name, value in given.items():

@@ -55,6 +55,8 @@ class TrainConfig(Config):
         lr_pose_end: pose-model learning rate at the end (``None``: the pose model's own,
             ``default_lr_pose_end``, at most ``lr_pose``).
         pose_warmup: steps before the poses start moving, while the field first takes shape.
+        pose_lr_ramp: steps over which the pose learning rate rises linearly to ``lr_pose`` once the poses move
+            (the poses are free from their first step, but a young field moves them little); 0: no ramp.
         pose_prior: weight of a prior that holds each camera near its initial pose, about weight x (angle^2 +
             shift^2) (radians, scene units; ``lambda * mean_i (||R_i - R0_i||_F^2 / 2 + ||c_i - c0_i||^2)``);
             for poses that are already good; 0 turns it off.
@@ -80,6 +82,7 @@ class TrainConfig(Config):
     lr_pose: float = 3e-3
     lr_pose_end: float | None = None
     pose_warmup: int = 0
+    pose_lr_ramp: int = 0
     pose_prior: float = 0.0
     render: RenderConfig = dc_field(default_factory=RenderConfig)
     log_every: int = 10
@@ -95,8 +98,8 @@ class TrainConfig(Config):
             raise InputError(f"schedule_steps must be >= 1, got {self.schedule_steps}")
         if self.frames_per_step is not None and self.frames_per_step < 1:
             raise InputError(f"frames_per_step must be >= 1, got {self.frames_per_step}")
-        if self.pose_warmup < 0 or self.checkpoint_every < 0 or not self.pose_prior >= 0:
-            raise InputError("pose_warmup, pose_prior and checkpoint_every must be >= 0")
+        if self.pose_warmup < 0 or self.pose_lr_ramp < 0 or self.checkpoint_every < 0 or not self.pose_prior >= 0:
+            raise InputError("pose_warmup, pose_lr_ramp, pose_prior and checkpoint_every must be >= 0")
         for name in ("lr_field", "lr_field_end", "lr_pose", "lr_pose_end"):
             if name == "lr_pose_end" and self.lr_pose_end is None:
                 continue
@@ -203,7 +206,7 @@ def train_scene(scene, field, pose_model, config: TrainConfig | None = None, *, 
     if pose_params:
         opt_p = torch.optim.Adam(pose_params, lr=cfg.lr_pose)
         optims["pose"] = Optim.scheduled(opt_p, "exponential", max(1, T - cfg.pose_warmup),
-                                         lr_pose_end / cfg.lr_pose, start=cfg.pose_warmup)
+                                         lr_pose_end / cfg.lr_pose, start=cfg.pose_warmup, ramp=cfg.pose_lr_ramp)
     gen = torch.Generator().manual_seed(cfg.seed)
     fps = min(N, cfg.frames_per_step or N)
     per_frame = max(1, cfg.rays_per_step // fps)
