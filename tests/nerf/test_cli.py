@@ -87,7 +87,7 @@ def test_fit_scene_with_the_defaults_keeps_a_users_exact_poses(tmp_path):
 
 
 def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_every_band(llff_dir, tmp_path):
-    """fit-scene on LLFF data from identity takes FORWARD_FACING (pose LR held at 1e-3, field LR 1e-3) and the
+    """fit-scene on LLFF data from identity takes FORWARD_FACING (pose LR ramped then held at 1e-3, field LR 1e-3) and the
     field has no coarse-to-fine window; --init file keeps GIVEN_POSES; an explicit option wins."""
     from rankfield.nerf.train import CPU_PROTOCOL, FORWARD_FACING, GIVEN_POSES
 
@@ -100,10 +100,11 @@ def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_every_band(
         assert main(["fit-scene", str(llff_dir), "--init", init, *common, *extra, "--out", str(tmp_path / name)]) == 0
         cfg[name] = json.loads((tmp_path / name / "config.json").read_text())
     train = cfg["identity"]["train"]
-    assert (train["lr_pose"], train["lr_pose_end"], train["lr_field"]) == (
-        FORWARD_FACING["lr_pose"], FORWARD_FACING["lr_pose_end"], FORWARD_FACING["lr_field"]) == (1e-3, 1e-3, 1e-3)
+    assert (train["lr_pose"], train["lr_pose_end"], train["lr_field"], train["pose_lr_ramp"]) == (
+        FORWARD_FACING["lr_pose"], FORWARD_FACING["lr_pose_end"], FORWARD_FACING["lr_field"],
+        FORWARD_FACING["pose_lr_ramp"]) == (1e-3, 1e-3, 1e-3, 2000)
     assert cfg["identity"]["field"]["coarse_to_fine"] is None
     given = cfg["file"]["train"]
-    assert (given["lr_pose"], given["lr_field"]) == (GIVEN_POSES["lr_pose"], CPU_PROTOCOL.lr_field)
+    assert (given["lr_pose"], given["lr_field"], given["pose_lr_ramp"]) == (GIVEN_POSES["lr_pose"], CPU_PROTOCOL.lr_field, 0)
     explicit = cfg["explicit"]["train"]
     assert (explicit["lr_pose"], explicit["lr_pose_end"], explicit["lr_field"]) == (1e-3, 1e-4, 2e-3)

@@ -115,10 +115,11 @@ class TrainConfig(Config):
 GIVEN_POSES = {"pose_warmup": 500, "pose_prior": 1.0, "lr_pose": 3e-4}
 
 #: TrainConfig fields for registering a forward-facing capture from rough or identity poses: the pose LR held at
-#: 1e-3 for the whole run (no decay) and field LR 1e-3; :func:`~rankfield.nerf.default_configs` gives a
-#: forward-facing field every band from the first step (BARF's coarse-to-fine contracts fern's camera motion).
-#: Evidence: ``docs/guide/nerf.md``, "What the error is made of".
-FORWARD_FACING = {"lr_pose": 1e-3, "lr_pose_end": 1e-3, "lr_field": 1e-3}
+#: 1e-3 for the whole run (no decay) after a linear ramp over the first 2000 steps (a young field pulls even true
+#: poses away at full LR), and field LR 1e-3; :func:`~rankfield.nerf.default_configs` gives a forward-facing field
+#: every band from the first step (BARF's coarse-to-fine contracts fern's camera motion).
+#: Evidence: ``docs/guide/nerf.md``, "What fixes it".
+FORWARD_FACING = {"lr_pose": 1e-3, "lr_pose_end": 1e-3, "lr_field": 1e-3, "pose_lr_ramp": 2000}
 
 #: The short CPU protocol that ``rankfield fit-scene`` (its defaults) and ``benchmarks/pose_nerf.py`` share:
 #: 480 rays x 24 samples a step, field LR 3e-3 decayed to 1e-4, a checkpoint every 500 steps where a checkpoint
