@@ -1,6 +1,6 @@
 """rankfield.inr -- coordinate MLPs (implicit neural representations).
 
-Build a network from one config, fit it, and diagnose its rank::
+Build a network from one config, fit it, and diagnose its rank:
 
     >>> from rankfield.inr import CoordinateMLP
     >>> model = CoordinateMLP(in_features=2, out_features=3, activation="relu", init="rank_expanding")
