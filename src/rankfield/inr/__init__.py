@@ -15,6 +15,7 @@ activations (:class:`Sine`, :class:`Finer`, :class:`Gauss`, :class:`Wire`), laye
 factories beside their registries (``rankfield.inr.encodings.make_encoding``, ...).
 """
 
+from rankfield._moved import moved_getattr
 from rankfield.inr import activations, diagnostics, encodings, layers, metrics
 from rankfield.inr.activations import Finer, Gauss, Sine, Wire
 from rankfield.inr.encodings import FourierFeatures, HashGridEncoding, PositionalEncoding
@@ -44,12 +45,4 @@ _MOVED = {**dict.fromkeys(("stable_rank", "effective_rank", "numerical_rank", "c
           "make_activation": "activations", "siren_init_": "activations", "make_linear": "layers"}
 
 
-def __getattr__(name):
-    if name in _MOVED:
-        import warnings
-
-        module = _MOVED[name]
-        warnings.warn(f"rankfield.inr.{name} moved to rankfield.inr.{module}.{name}; the old name goes in the next "
-                      "release", DeprecationWarning, stacklevel=2)
-        return getattr(globals()[module], name)
-    raise AttributeError(f"module 'rankfield.inr' has no attribute {name!r}")
+__getattr__ = moved_getattr("rankfield.inr", _MOVED)

@@ -29,6 +29,7 @@ Also: :func:`load_llff`, :func:`load_scene`, pose models (:class:`FixedPoses`, :
 ``rankfield.nerf.poses.make_pose_model``, ...
 """
 
+from rankfield._moved import moved_getattr
 from rankfield.nerf import camera, geometry, poses, render
 from rankfield.nerf.camera import Intrinsics, look_at
 from rankfield.nerf.data import MissingFramesWarning, Scene, load_blender, load_llff, load_scene
@@ -64,12 +65,4 @@ _MOVED = {**dict.fromkeys(_MOVED_TO_GEOMETRY, "geometry"), "pixel_points": "came
           "volume_render": "render", "make_pose_model": "poses", "default_lr_pose_end": "poses"}
 
 
-def __getattr__(name):
-    if name in _MOVED:
-        import warnings
-
-        module = _MOVED[name]
-        warnings.warn(f"rankfield.nerf.{name} moved to rankfield.nerf.{module}.{name}; the old name goes in the "
-                      "next release", DeprecationWarning, stacklevel=2)
-        return getattr(globals()[module], name)
-    raise AttributeError(f"module 'rankfield.nerf' has no attribute {name!r}")
+__getattr__ = moved_getattr("rankfield.nerf", _MOVED)
