@@ -1,6 +1,6 @@
 """RKTV-INR's data-driven settings (``omega0="auto"``, ``weight_tv="auto"``) against the former fixed ones.
 
-The automatic rules (:func:`rankfield.dynamics.bandwidth_settings`) change the settings only where the record
+The automatic rules (:func:`rankfield.dynamics.denoise.bandwidth_settings`) change the settings only where the record
 asks for it: a lower TV weight below 10% noise and a wider band for spiky records (Rossler). This benchmark
 measures both variants side by side on the noise draws of ``benchmarks/sindy_noise.py`` (seeds 0..n-1; the
 rules were developed on seeds 100-102, ``benchmarks/dev/auto_settings_exp.py``), with FiniteDifference as

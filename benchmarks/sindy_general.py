@@ -11,7 +11,7 @@ test systems (reported, never tuned on). Each system is sampled at 25 and at 100
 Methods, all with the same library (degree 2) and, but weak SINDy, the same sparsity rule and trimming (``discover``
 with its default ``AutoSTLSQ`` BIC sweep): ``discover`` with every default (RKTV-INR, refinement, bias weighting),
 PySINDy's ``FiniteDifference``, ``SmoothedFiniteDifference`` (Savitzky-Golay, cubic, a window of 1/4 period:
-7 samples at 25 per period, 25 at 100), and weak SINDy with its authors' rule (:class:`~rankfield.dynamics.MSTLS`).
+7 samples at 25 per period, 25 at 100), and weak SINDy with its authors' rule (:class:`~rankfield.dynamics.optimizers.MSTLS`).
 
 Runs (cached in ``outputs/bench_sindy_general/runs.jsonl``; rerunning skips finished runs)::
 
@@ -116,7 +116,8 @@ def run_one(name: str, rate: int, level: float, draw: int, method: str) -> dict:
     import pysindy as ps
     import torch
 
-    from rankfield.dynamics import MSTLS, add_noise, discover, get_system, metrics
+    from rankfield.dynamics import add_noise, discover, get_system, metrics
+    from rankfield.dynamics.optimizers import MSTLS
 
     torch.set_num_threads(1)
     system = get_system(name)

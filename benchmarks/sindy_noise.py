@@ -2,7 +2,7 @@
 
 Every method uses the same library (the system's PolynomialLibrary degree) and the same threshold rule
 (:class:`rankfield.dynamics.AutoSTLSQ`, BIC per equation with an AR(1) effective sample size), but weak SINDy,
-which gets its authors' rule (:class:`rankfield.dynamics.MSTLS`). Noise:
+which gets its authors' rule (:class:`rankfield.dynamics.optimizers.MSTLS`). Noise:
 ``sigma_j = level * std(x_j)``. Baseline hyper-parameters (Savitzky-Golay window, TV and Kalman ``alpha``)
 are tuned per system and noise level on a separate tuning draw against the *clean* derivative (an oracle
 advantage for the baselines); RKTV-INR uses its fixed defaults everywhere.
@@ -91,8 +91,8 @@ from _report import markdown_table, write_section  # noqa: E402
 from pysindy.differentiation import BaseDifferentiation  # noqa: E402
 
 from rankfield.dynamics.sindy import BIAS_WEIGHTING_C, REFINE_AUTO_NOISE, REFINE_AUTO_PASSES, TRIM_DEFAULT  # noqa: E402
-from rankfield.dynamics import (MSTLS, RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, discover,  # noqa: E402
-                                get_system, metrics, validate_model)
+from rankfield.dynamics import RKTV, AutoSTLSQ, RKTVConfig, add_noise, discover, get_system, metrics, validate_model
+from rankfield.dynamics.optimizers import MSTLS, EnsembleSTLSQ
 
 ALL_METHODS = ["RKTV-INR", "RKTV-INR (one pass)", "RKTV-INR + refine", "RKTV-INR (no RK)", "RKTV-INR (no TV)", "FiniteDifference", "Savitzky-Golay",
                "TV (trend_filtered)", "Kalman", "Weak SINDy"]
@@ -701,7 +701,7 @@ def main(argv=None):
             f"Adam steps; RKTV-INR ablations at noise {', '.join(f'{v:.0%}' for v in ablation_levels)}. Library: "
             f"PolynomialLibrary(system degree); threshold rule `{args.selection}` ({RULES[args.selection]}; "
             f"{'candidates from the threshold path only, the rule before 2026-12-05' if args.threshold_path else 'candidates: the threshold path and the best subset of every size, AutoSTLSQ(best_subsets=True)'}) for every "
-            f"method but weak SINDy, which uses its authors' MSTLS rule (`rankfield.dynamics.MSTLS`); the regression leaves "
+            f"method but weak SINDy, which uses its authors' MSTLS rule (`rankfield.dynamics.optimizers.MSTLS`); the regression leaves "
             f"out {'1% of the samples' if args.trim == 'auto' else f'{args.trim} samples'} at each end of a record "
             f"(`discover(trim={args.trim!r})`; not weak SINDy); "
             + (f"the RKTV-INR rows (not the `+ refine` row, which is unweighted) down-weight the rows where the "

@@ -7,9 +7,12 @@ import inspect
 
 import pytest
 
-PACKAGES = ["rankfield", "rankfield.inr", "rankfield.inr.diagnostics", "rankfield.inr.metrics", "rankfield.nerf",
+PACKAGES = ["rankfield", "rankfield.inr", "rankfield.inr.diagnostics", "rankfield.inr.metrics", "rankfield.inr.encodings",
+            "rankfield.inr.activations", "rankfield.inr.layers", "rankfield.inr.init", "rankfield.nerf", "rankfield.nerf.data",
+            "rankfield.nerf.evaluate",
             "rankfield.nerf.geometry", "rankfield.nerf.camera", "rankfield.nerf.render", "rankfield.nerf.poses",
-            "rankfield.dynamics"]
+            "rankfield.dynamics", "rankfield.dynamics.denoise", "rankfield.dynamics.optimizers", "rankfield.dynamics.validation",
+            "rankfield.dynamics.weighting"]
 
 
 def _public_objects():
@@ -57,11 +60,15 @@ NO_EXAMPLE = {
     "rankfield.InputError",
     "rankfield.TrainingDivergedError",
     "rankfield.TrainingInterrupted",
-    "rankfield.nerf.MissingFramesWarning",
+    "rankfield.nerf.data.MissingFramesWarning",
     # constants
     "rankfield.__version__",
     "rankfield.dynamics.SYSTEMS",
     "rankfield.inr.diagnostics.DEFAULT_RTOL",
+    "rankfield.inr.activations.ACTIVATIONS",  # registries (make_activation, make_linear show them)
+    "rankfield.inr.layers.LINEAR_TYPES",
+    "rankfield.dynamics.weighting.BIAS_WEIGHTING_C",
+    "rankfield.dynamics.weighting.BIAS_WEIGHTING_DEFAULT",
     # plain result containers, shown by the examples of the functions that return them
     "rankfield.inr.ManyFitResult",  # fit_many / fit_images
     "rankfield.nerf.PoseNerfResult",  # fit_pose_nerf

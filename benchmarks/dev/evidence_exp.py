@@ -20,7 +20,8 @@ import time
 import numpy as np
 import pysindy as ps
 
-from rankfield.dynamics import RKTVConfig, add_noise, discover, estimate_noise, get_system, metrics
+from rankfield.dynamics import RKTVConfig, add_noise, discover, get_system, metrics
+from rankfield.dynamics.denoise import estimate_noise
 
 levels = [float(v) for v in (sys.argv[1] if len(sys.argv) > 1 else "0.2,0.3").split(",")]
 draws = [int(v) for v in (sys.argv[2] if len(sys.argv) > 2 else "100,101,102,103,104").split(",")]

@@ -13,7 +13,8 @@ import time
 
 import numpy as np
 
-from rankfield.dynamics import RKTVConfig, add_noise, discover, estimate_noise, get_system, metrics
+from rankfield.dynamics import RKTVConfig, add_noise, discover, get_system, metrics
+from rankfield.dynamics.denoise import estimate_noise
 
 system = get_system(sys.argv[1] if len(sys.argv) > 1 else "lorenz")
 levels = [float(v) for v in (sys.argv[2] if len(sys.argv) > 2 else "0.1,0.2").split(",")]

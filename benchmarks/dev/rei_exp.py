@@ -2,7 +2,8 @@
 import json, torch
 from pathlib import Path
 from rankfield.inr import (CoordinateMLP, FitConfig, fit_image, load_image, layer_features, effective_rank,
-                           numerical_rank, image_coordinates, rank_expanding_init_)
+                           numerical_rank, image_coordinates)
+from rankfield.inr.init import rank_expanding_init_
 files = sorted((Path(__file__).resolve().parents[3] / "shared" / "data" / "div2k").glob("*.png"))
 img = load_image(files[7], size=128)
 X = image_coordinates(128, 128).reshape(-1, 2)

@@ -20,7 +20,8 @@ import pysindy as ps
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sindy_noise import _simulate, derivatives  # noqa: E402
 
-from rankfield.dynamics import MSTLS, AutoSTLSQ, get_system, metrics  # noqa: E402
+from rankfield.dynamics import AutoSTLSQ, get_system, metrics
+from rankfield.dynamics.optimizers import MSTLS  # noqa: E402
 
 warnings.filterwarnings("ignore")
 systems = sys.argv[1].split(",")

@@ -7,7 +7,8 @@ and a plain STLSQ threshold, draws 100+ (the benchmark uses 0..9). Same weak lib
 import json, sys, time, warnings
 import numpy as np
 import pysindy as ps
-from rankfield.dynamics import MSTLS, AutoSTLSQ, add_noise, get_system, metrics
+from rankfield.dynamics import AutoSTLSQ, add_noise, get_system, metrics
+from rankfield.dynamics.optimizers import MSTLS
 
 warnings.filterwarnings("ignore")
 systems = (sys.argv[1] if len(sys.argv) > 1 else "lorenz").split(",")

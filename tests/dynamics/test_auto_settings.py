@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from rankfield.dynamics import RKTVConfig, RKTVDenoiser, bandwidth_settings, estimate_noise
+from rankfield.dynamics import RKTVConfig, RKTVDenoiser
+from rankfield.dynamics.denoise import bandwidth_settings, estimate_noise
 from rankfield.errors import InputError
 
 

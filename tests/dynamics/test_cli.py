@@ -147,7 +147,7 @@ def test_default_run(tmp_path, capsys):
 
 
 def test_settings_are_printed_and_can_be_given(tmp_path, capsys):
-    from rankfield.dynamics import bandwidth_settings
+    from rankfield.dynamics.denoise import bandwidth_settings
 
     csv = _lv_csv(tmp_path)
     out = tmp_path / "out"

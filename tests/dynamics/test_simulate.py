@@ -3,7 +3,7 @@
 import numpy as np
 import pysindy as ps
 
-from rankfield.dynamics import simulate_model
+from rankfield.dynamics.validation import simulate_model
 
 
 def test_fourier_library_model_matches_the_analytic_solution():

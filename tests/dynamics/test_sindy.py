@@ -2,9 +2,9 @@ import numpy as np
 import pysindy as ps
 import pytest
 
-from rankfield.dynamics import (RKTV, AutoSTLSQ, EnsembleSTLSQ, RKTVConfig, add_noise, bias_weights, discover, get_system,
-                                metrics,
-                                validate_model)
+from rankfield.dynamics import RKTV, AutoSTLSQ, RKTVConfig, add_noise, discover, get_system, metrics, validate_model
+from rankfield.dynamics.optimizers import EnsembleSTLSQ
+from rankfield.dynamics.weighting import bias_weights
 from rankfield.errors import InputError
 
 
@@ -400,7 +400,7 @@ def test_refine_with_the_true_support_pulls_the_derivative_onto_the_model():
 
 
 def test_mstls_recovers_a_sparse_model_and_picks_its_threshold():
-    from rankfield.dynamics import MSTLS
+    from rankfield.dynamics.optimizers import MSTLS
 
     rng = np.random.default_rng(0)
     G = rng.normal(size=(300, 10))
@@ -418,7 +418,7 @@ def test_mstls_recovers_a_sparse_model_and_picks_its_threshold():
 
 
 def test_weak_sindy_with_its_own_rule_recovers_lorenz_at_one_percent():
-    from rankfield.dynamics import MSTLS
+    from rankfield.dynamics.optimizers import MSTLS
 
     system = get_system("lorenz")
     t, x = system.simulate()

@@ -4,7 +4,8 @@ import numpy as np
 import pysindy as ps
 import pytest
 
-from rankfield.dynamics import AutoSTLSQ, MSTLS, get_system
+from rankfield.dynamics import AutoSTLSQ, get_system
+from rankfield.dynamics.optimizers import MSTLS
 from rankfield.dynamics.weighting import fit_weighted
 from rankfield.errors import InputError
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rankfield import InputError
-from rankfield.inr import FourierFeatures, HashGridEncoding, PositionalEncoding
+from rankfield.inr.encodings import FourierFeatures, HashGridEncoding, PositionalEncoding
 
 
 def test_positional_encoding_values():

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from rankfield.inr import CoordinateMLP, FitConfig, HashGridEncoding, default_image, fit_image
+from rankfield.inr import CoordinateMLP, FitConfig, default_image, fit_image
+from rankfield.inr.encodings import HashGridEncoding
 
 pytestmark = pytest.mark.gpu
 

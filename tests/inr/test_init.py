@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from rankfield.inr import CoordinateMLP, rank_expanding_init_
+from rankfield.inr import CoordinateMLP
+from rankfield.inr.init import rank_expanding_init_
 from rankfield.inr.diagnostics import effective_rank, numerical_rank
 from rankfield.inr.data import grid_coordinates
 
@@ -78,7 +79,7 @@ def test_hat_basis_second_layer_computes_the_hierarchical_hats_exactly():
     """1-D, width 16: 16 unit ramps with kinks at -1 + k/8; the second layer's pre-activations are the
     Faber-Schauder hats of levels 0-3 (1 + 2 + 4 + 8 = 15 units) scaled to RMS 1 over [-1, 1]. The RMS of a hat
     of half-width w on a box of length 2 is sqrt(w / 3), so its peak is sqrt(3 / w)."""
-    from rankfield.inr import hat_basis_init_
+    from rankfield.inr.init import hat_basis_init_
 
     first, second = hat_basis_init_(nn.Linear(1, 16).double(), nn.Linear(16, 16).double())
     x = torch.linspace(-1, 1, 1601, dtype=torch.float64)[:, None]
@@ -97,7 +98,7 @@ def test_hat_basis_second_layer_computes_the_hierarchical_hats_exactly():
 
 def test_hat_basis_units_depend_on_one_axis_and_refuse_bad_layers():
     from rankfield.errors import InputError
-    from rankfield.inr import hat_basis_init_
+    from rankfield.inr.init import hat_basis_init_
 
     first, second = hat_basis_init_(nn.Linear(2, 32), nn.Linear(32, 32))
     a, b = torch.tensor([[0.3, -0.5]]), torch.tensor([[0.3, 0.7]])  # same first coordinate
@@ -110,7 +111,7 @@ def test_hat_basis_units_depend_on_one_axis_and_refuse_bad_layers():
         hat_basis_init_(nn.Linear(3, 4), nn.Linear(4, 4))
     with pytest.raises(InputError, match="bias"):
         hat_basis_init_(nn.Linear(2, 32), nn.Linear(32, 32, bias=False))
-    from rankfield.inr import ConditionedLinear
+    from rankfield.inr.layers import ConditionedLinear
 
     with pytest.raises(InputError, match="dense second layer"):
         hat_basis_init_(nn.Linear(2, 32), ConditionedLinear(32, 32))

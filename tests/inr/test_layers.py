@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from rankfield import InputError
-from rankfield.inr import ConditionedLinear, LowRankLinear, SineLowRankLinear
+from rankfield.inr.layers import ConditionedLinear, LowRankLinear, SineLowRankLinear
 from rankfield.inr.diagnostics import condition_number, stable_rank
 
 

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from rankfield import InputError
-from rankfield.inr import (ConditionedLinear, CoordinateMLP, LowRankLinear, MLPConfig, SineLowRankLinear,
-                           Finer, Sine, Wire)
+from rankfield.inr import CoordinateMLP, MLPConfig
+from rankfield.inr.layers import ConditionedLinear, LowRankLinear, SineLowRankLinear
+from rankfield.inr.activations import Finer, Sine, Wire
 
 
 def test_one_line_specs():

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from rankfield import InputError
-from rankfield.nerf import look_at
+from rankfield.nerf.camera import look_at
 from rankfield.nerf.camera import Intrinsics
 from rankfield.nerf.data import holdout_split, load_blender, undistort_images
 

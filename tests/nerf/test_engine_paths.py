@@ -9,7 +9,9 @@ from torch import nn
 
 from rankfield import TrainingDivergedError, load_checkpoint
 from rankfield.nerf import (FieldConfig, RadianceField, RenderConfig, SE3Refinement, TrainConfig, fit_pose_nerf,
-                            generate_procedural_scene, load_blender, look_at, refine_test_poses, train_scene)
+                            generate_procedural_scene, load_blender, train_scene)
+from rankfield.nerf.camera import look_at
+from rankfield.nerf.evaluate import refine_test_poses
 from rankfield.nerf.camera import Intrinsics, pixel_points, rays_from_poses
 from rankfield.nerf.geometry import compose, invert, rotation_error_deg, se3_exp
 from rankfield.nerf.render import render_image

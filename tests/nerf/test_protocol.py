@@ -5,7 +5,8 @@ import math
 
 import torch
 
-from rankfield.nerf import SE3Refinement, look_at, perturb_poses_barf, pose_errors
+from rankfield.nerf import SE3Refinement, perturb_poses_barf, pose_errors
+from rankfield.nerf.camera import look_at
 from rankfield.nerf.geometry import invert, se3_exp, so3_exp
 
 
@@ -96,7 +97,7 @@ def test_pose_errors_refuse_mismatched_poses():
     import pytest
 
     from rankfield.errors import InputError
-    from rankfield.nerf import relative_rotation_errors
+    from rankfield.nerf.evaluate import relative_rotation_errors
     gt = _ring()
     for bad in (gt[:5], gt[:, :2], gt[0]):
         with pytest.raises(InputError, match="poses must both be"):

@@ -22,10 +22,13 @@ Examples:
     ['error_vs_clean', 'error_vs_data', 'valid_fraction']
 
 Public API: systems (:class:`System`, :func:`get_system`, ``SYSTEMS``, :func:`add_noise`), the denoiser
-(:class:`RKTVConfig`, :class:`RKTVDenoiser`, :func:`denoise`, its data-driven settings
-:func:`estimate_noise` and :func:`bandwidth_settings`), PySINDy parts (:class:`RKTV`,
-:class:`AutoSTLSQ`, :class:`EnsembleSTLSQ`, weak SINDy's rule :class:`MSTLS`), :func:`discover` / :class:`DiscoverConfig` / :class:`DiscoveryResult`, validation
-(:func:`validate_model`, :func:`simulate_model`, :func:`simulate_coefficients`) and :mod:`rankfield.dynamics.metrics`.
+(:class:`RKTVConfig`, :class:`RKTVDenoiser`, :func:`denoise`), PySINDy parts (:class:`RKTV`, :class:`AutoSTLSQ`),
+:func:`discover` / :class:`DiscoverConfig` / :class:`DiscoveryResult`, :func:`validate_model` and
+:mod:`rankfield.dynamics.metrics`. Further pieces are reached through their modules: the denoiser's data-driven
+settings (``rankfield.dynamics.denoise.estimate_noise``, ``bandwidth_settings``), the optimizers
+(``rankfield.dynamics.optimizers.EnsembleSTLSQ``, weak SINDy's rule ``MSTLS``), row weights
+(``rankfield.dynamics.weighting.bias_weights``) and simulation (``rankfield.dynamics.validation.simulate_model``,
+``simulate_coefficients``).
 """
 
 from rankfield._extras import require as _require
@@ -33,16 +36,22 @@ from rankfield._extras import require as _require
 _require("pysindy", "dynamics", "rankfield.dynamics")  # the `dynamics` extra: INR/NeRF users need neither
 _require("torchdiffeq", "dynamics", "rankfield.dynamics")
 
-from rankfield.dynamics import metrics
-from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, bandwidth_settings, denoise, estimate_noise
+from rankfield._moved import moved_getattr
+from rankfield.dynamics import metrics, optimizers, validation, weighting
+from rankfield.dynamics.denoise import RKTVConfig, RKTVDenoiser, denoise
 from rankfield.dynamics.differentiation import RKTV
 from rankfield.dynamics.discovery import DiscoverConfig, DiscoveryResult, discover
-from rankfield.dynamics.optimizers import MSTLS, AutoSTLSQ, EnsembleSTLSQ
+from rankfield.dynamics.optimizers import AutoSTLSQ
 from rankfield.dynamics.systems import SYSTEMS, System, add_noise, get_system
-from rankfield.dynamics.weighting import bias_weights
-from rankfield.dynamics.validation import simulate_coefficients, simulate_model, validate_model
+from rankfield.dynamics.validation import validate_model
 
-__all__ = ["System", "SYSTEMS", "get_system", "add_noise", "RKTVConfig", "RKTVDenoiser", "denoise", "estimate_noise",
-           "bandwidth_settings",
-           "RKTV", "AutoSTLSQ", "EnsembleSTLSQ", "MSTLS", "DiscoverConfig", "DiscoveryResult", "discover", "bias_weights", "validate_model", "simulate_model",
-           "simulate_coefficients", "metrics"]
+__all__ = ["System", "SYSTEMS", "get_system", "add_noise", "RKTVConfig", "RKTVDenoiser", "denoise", "RKTV", "AutoSTLSQ",
+           "DiscoverConfig", "DiscoveryResult", "discover", "validate_model", "metrics"]
+
+# Package-level names until 2026-12-06, now reached through their modules. The old names work for one release with a
+# DeprecationWarning.
+_MOVED = {"estimate_noise": "denoise", "bandwidth_settings": "denoise", "bias_weights": "weighting",
+          "simulate_coefficients": "validation", "simulate_model": "validation", "MSTLS": "optimizers",
+          "EnsembleSTLSQ": "optimizers"}
+
+__getattr__ = moved_getattr("rankfield.dynamics", _MOVED)

@@ -45,7 +45,8 @@ from rankfield._device import check_seed, resolve_device
 from rankfield._engine import Optim, Trainer
 from rankfield.dynamics._checks import check_trajectories
 from rankfield.errors import InputError, TrainingDivergedError
-from rankfield.inr import CoordinateMLP, Sine
+from rankfield.inr import CoordinateMLP
+from rankfield.inr.activations import Sine
 
 __all__ = ["RKTVConfig", "RKTVDenoiser", "denoise", "estimate_noise", "bandwidth_settings"]
 
@@ -157,7 +158,7 @@ def estimate_noise(x) -> np.ndarray:
 
     Examples:
         >>> import numpy as np
-        >>> from rankfield.dynamics import estimate_noise
+        >>> from rankfield.dynamics.denoise import estimate_noise
         >>> t = np.linspace(0, 10, 1000)
         >>> x = np.sin(t)[:, None] + 0.05 * np.random.default_rng(0).standard_normal((1000, 1))
         >>> float(estimate_noise(x)[0].round(2))
@@ -198,7 +199,8 @@ def bandwidth_settings(x) -> dict:
     Lorenz's ``cycles_99`` (35); see :class:`RKTVConfig` for the measurements.
 
     Examples:
-        >>> from rankfield.dynamics import add_noise, bandwidth_settings, get_system
+        >>> from rankfield.dynamics import add_noise, get_system
+        >>> from rankfield.dynamics.denoise import bandwidth_settings
         >>> t, x = get_system("rossler").simulate()
         >>> s = bandwidth_settings(add_noise(x, 0.01, seed=0))
         >>> round(s["omega0"], 1), s["weight_tv"]

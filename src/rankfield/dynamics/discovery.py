@@ -170,7 +170,7 @@ class DiscoverConfig(Config):
             ``aic`` (those and the AIC's) or ``full`` (the whole library).
         trim: Samples left out of the regression at each end of every trajectory; ``auto`` leaves out 1%.
         bias_weighting: Down-weights the rows where the smoothed derivative is most biased (``c`` of
-            :func:`~rankfield.dynamics.bias_weights`); ``auto`` uses 10 for RKTV-INR derivatives, ``None`` or 0
+            :func:`~rankfield.dynamics.weighting.bias_weights`); ``auto`` uses 10 for RKTV-INR derivatives, ``None`` or 0
             turns it off.
 
     Examples:

@@ -2,7 +2,7 @@
 :class:`EnsembleSTLSQ` and weak SINDy's rule :class:`MSTLS` (PySINDy optimizers).
 
 Like PySINDy's own optimizers they take row weights as data, ``fit(Theta, x_dot, sample_weight=w)`` (residual
-``n`` scaled by ``sqrt(w_n)``); :func:`~rankfield.dynamics.discover` passes :func:`~rankfield.dynamics.bias_weights`
+``n`` scaled by ``sqrt(w_n)``); :func:`~rankfield.dynamics.discover` passes :func:`~rankfield.dynamics.weighting.bias_weights`
 that way.
 """
 
@@ -226,7 +226,7 @@ class EnsembleSTLSQ(EnsembleOptimizer):
 
     Examples:
         >>> import numpy as np
-        >>> from rankfield.dynamics import EnsembleSTLSQ
+        >>> from rankfield.dynamics.optimizers import EnsembleSTLSQ
         >>> G = np.random.default_rng(0).normal(size=(300, 5))
         >>> y = G @ np.array([0.0, 1.5, 0.0, -0.8, 0.0]) + 0.01 * np.random.default_rng(1).normal(size=300)
         >>> opt = EnsembleSTLSQ(n_models=20, seed=0).fit(G, y)
@@ -330,7 +330,7 @@ class MSTLS(BaseOptimizer):
 
     Examples:
         >>> import numpy as np
-        >>> from rankfield.dynamics import MSTLS
+        >>> from rankfield.dynamics.optimizers import MSTLS
         >>> G = np.random.default_rng(0).normal(size=(200, 6))
         >>> w = np.array([0.0, 2.0, 0.0, -0.5, 0.0, 0.0])
         >>> opt = MSTLS().fit(G, G @ w + 1e-3 * np.random.default_rng(1).normal(size=200))

@@ -2,7 +2,8 @@
 
 Examples:
     >>> import numpy as np
-    >>> from rankfield.dynamics import get_system, simulate_coefficients
+    >>> from rankfield.dynamics import get_system
+    >>> from rankfield.dynamics.validation import simulate_coefficients
     >>> lorenz = get_system("lorenz"); t, x = lorenz.simulate(n_samples=200)
     >>> x_sim = simulate_coefficients(lorenz.true_coefficients(), 2, x[0], t)
     >>> bool(np.abs(x_sim - x).max() < 1e-2)
@@ -55,7 +56,8 @@ def simulate_coefficients(coefficients, degree: int, x0, t, rtol: float = 1e-7, 
 
     Example:
         >>> import numpy as np
-        >>> from rankfield.dynamics import get_system, simulate_coefficients
+        >>> from rankfield.dynamics import get_system
+        >>> from rankfield.dynamics.validation import simulate_coefficients
         >>> system = get_system("lotka_volterra")
         >>> t, x = system.simulate(t=np.linspace(0.0, 1.0, 11))
         >>> x_sim = simulate_coefficients(system.true_coefficients(), system.degree, x[0], t)
@@ -82,7 +84,8 @@ def simulate_model(model, x0, t, rtol: float = 1e-7, atol: float = 1e-9, method:
     Example:
         >>> import numpy as np
         >>> import pysindy as ps
-        >>> from rankfield.dynamics import get_system, simulate_model
+        >>> from rankfield.dynamics import get_system
+        >>> from rankfield.dynamics.validation import simulate_model
         >>> t, x = get_system("lotka_volterra").simulate(t=np.linspace(0.0, 2.0, 201))
         >>> model = ps.SINDy(feature_library=ps.PolynomialLibrary(degree=2)).fit(x, t=t)
         >>> x_sim = simulate_model(model, x[0], t[:11])

@@ -36,7 +36,7 @@ def bias_weights(x_dot, t, c: float = BIAS_WEIGHTING_C) -> np.ndarray:
 
     Examples:
         >>> import numpy as np
-        >>> from rankfield.dynamics import bias_weights
+        >>> from rankfield.dynamics.weighting import bias_weights
         >>> t = np.linspace(0, 1, 201)
         >>> x_dot = np.stack([np.cos(t), np.exp(-((t - 0.5) / 0.02) ** 2)], axis=1)  # a sharp bump at t = 0.5
         >>> w = bias_weights(x_dot, t, c=1.0)
@@ -101,6 +101,7 @@ def fit_weighted(model, x, t, x_dot, feature_names=None, sample_weight=None):
 
     Examples:
         >>> import numpy as np, pysindy as ps
+        >>> from rankfield.dynamics.weighting import fit_weighted
         >>> t = np.linspace(0, 1, 50)
         >>> x = np.exp(-t)[:, None]
         >>> w = np.where(t < 0.5, 1.0, 1e-6)  # the late rows all but left out

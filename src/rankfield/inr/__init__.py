@@ -5,32 +5,25 @@ Build a network from one config, fit it, and diagnose its rank:
     >>> from rankfield.inr import CoordinateMLP
     >>> model = CoordinateMLP(in_features=2, out_features=3, activation="relu", init="rank_expanding")
 
-Public API: encodings (:class:`PositionalEncoding`, :class:`FourierFeatures`, :class:`HashGridEncoding`),
-activations (:class:`Sine`, :class:`Finer`, :class:`Gauss`, :class:`Wire`), layers
-(:class:`ConditionedLinear`, :class:`LowRankLinear`, :class:`SineLowRankLinear`),
-:func:`rank_expanding_init_`, :func:`hat_basis_init_`, :class:`MLPConfig` / :class:`CoordinateMLP`, fitting
-(:func:`fit`, :func:`fit_image`, :func:`fit_signal`, :func:`fit_occupancy`; many networks at once:
-:func:`fit_many`, :func:`fit_images`) and data helpers. Rank and NTK diagnostics are in
-:mod:`rankfield.inr.diagnostics`, image and shape metrics in :mod:`rankfield.inr.metrics`; the registries'
-factories beside their registries (``rankfield.inr.encodings.make_encoding``, ...).
+Public API: :class:`MLPConfig` / :class:`CoordinateMLP`, fitting (:func:`fit`, :func:`fit_image`,
+:func:`fit_signal`, :func:`fit_occupancy`; many networks at once: :func:`fit_many`, :func:`fit_images`) and data
+helpers. The building blocks, which an ``MLPConfig`` names by string, live in their modules:
+:mod:`rankfield.inr.encodings` (``PositionalEncoding``, ``FourierFeatures``, ``HashGridEncoding``),
+:mod:`rankfield.inr.activations` (``Sine``, ``Finer``, ``Gauss``, ``Wire``), :mod:`rankfield.inr.layers`
+(``ConditionedLinear``, ``LowRankLinear``, ``SineLowRankLinear``) and :mod:`rankfield.inr.init`
+(``rank_expanding_init_``, ``hat_basis_init_``). Rank and NTK diagnostics are in :mod:`rankfield.inr.diagnostics`,
+image and shape metrics in :mod:`rankfield.inr.metrics`.
 """
 
 from rankfield._moved import moved_getattr
-from rankfield.inr import activations, diagnostics, encodings, layers, metrics
-from rankfield.inr.activations import Finer, Gauss, Sine, Wire
-from rankfield.inr.encodings import FourierFeatures, HashGridEncoding, PositionalEncoding
-from rankfield.inr.init import hat_basis_init_, rank_expanding_init_
-from rankfield.inr.layers import ConditionedLinear, LowRankLinear, SineLowRankLinear
+from rankfield.inr import activations, diagnostics, encodings, init, layers, metrics
 from rankfield.inr.data import chirp, default_image, grid_coordinates, image_coordinates, load_image, load_signal, shape_occupancy
 from rankfield.inr.fitting import FitConfig, FitResult, fit, fit_image, fit_occupancy, fit_signal, load_model, predict
 from rankfield.inr.many import ManyFitResult, fit_images, fit_many
 from rankfield.inr.mlp import CoordinateMLP, MLPConfig
 
 __all__ = [
-    "PositionalEncoding", "FourierFeatures", "HashGridEncoding",
-    "Sine", "Finer", "Gauss", "Wire",
-    "ConditionedLinear", "LowRankLinear", "SineLowRankLinear",
-    "rank_expanding_init_", "hat_basis_init_", "MLPConfig", "CoordinateMLP",
+    "MLPConfig", "CoordinateMLP",
     "FitConfig", "FitResult", "fit", "fit_image", "fit_signal", "fit_occupancy", "predict", "load_model",
     "ManyFitResult", "fit_many", "fit_images",
     "load_image", "default_image", "load_signal", "chirp", "grid_coordinates", "image_coordinates", "shape_occupancy",
@@ -42,7 +35,12 @@ __all__ = [
 _MOVED = {**dict.fromkeys(("stable_rank", "effective_rank", "numerical_rank", "condition_number", "rank_report",
                            "layer_features", "ntk_spectrum"), "diagnostics"),
           **dict.fromkeys(("psnr", "ssim", "iou"), "metrics"), "make_encoding": "encodings",
-          "make_activation": "activations", "siren_init_": "activations", "make_linear": "layers"}
+          "make_activation": "activations", "siren_init_": "activations", "make_linear": "layers",
+          # and the building blocks (the MLPConfig names them by string), moved 2026-12-06
+          **dict.fromkeys(("Sine", "Finer", "Gauss", "Wire"), "activations"),
+          **dict.fromkeys(("PositionalEncoding", "FourierFeatures", "HashGridEncoding"), "encodings"),
+          **dict.fromkeys(("ConditionedLinear", "LowRankLinear", "SineLowRankLinear"), "layers"),
+          **dict.fromkeys(("rank_expanding_init_", "hat_basis_init_"), "init")}
 
 
 __getattr__ = moved_getattr("rankfield.inr", _MOVED)

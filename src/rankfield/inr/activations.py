@@ -31,7 +31,7 @@ class Sine(nn.Module):
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import Sine
+        >>> from rankfield.inr.activations import Sine
         >>> Sine(omega0=30.0)(torch.tensor([0.0, torch.pi / 60])).round(decimals=4)
         tensor([0., 1.])
     """
@@ -52,7 +52,7 @@ class Finer(nn.Module):
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import Finer
+        >>> from rankfield.inr.activations import Finer
         >>> act = Finer(omega0=30.0)
         >>> act(torch.zeros(3)).tolist(), act(torch.linspace(-1, 1, 5)).shape
         ([0.0, 0.0, 0.0], torch.Size([5]))
@@ -75,7 +75,7 @@ class Gauss(nn.Module):
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import Gauss
+        >>> from rankfield.inr.activations import Gauss
         >>> Gauss(scale=10.0)(torch.tensor([0.0, 0.1])).round(decimals=4)
         tensor([1.0000, 0.3679])
     """
@@ -96,7 +96,7 @@ class Wire(nn.Module):
 
     Example:
         >>> import torch
-        >>> from rankfield.inr import Wire
+        >>> from rankfield.inr.activations import Wire
         >>> out = Wire(omega0=20.0, sigma0=10.0)(torch.zeros(2, 3))
         >>> out.dtype, out.real.tolist()[0]
         (torch.complex64, [1.0, 1.0, 1.0])

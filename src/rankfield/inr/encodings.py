@@ -55,7 +55,7 @@ class PositionalEncoding(nn.Module):
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import PositionalEncoding
+        >>> from rankfield.inr.encodings import PositionalEncoding
         >>> enc = PositionalEncoding(2, n_frequencies=6, coarse_to_fine=(0.1, 0.5))
         >>> enc.set_progress(0.0); enc.band_weights()[0].item()
         0.0
@@ -101,7 +101,7 @@ class FourierFeatures(nn.Module):
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import FourierFeatures
+        >>> from rankfield.inr.encodings import FourierFeatures
         >>> ff = FourierFeatures(2, n_features=128, sigma=10.0)
         >>> ff(torch.rand(4, 2)).shape
         torch.Size([4, 256])
@@ -159,7 +159,7 @@ class HashGridEncoding(nn.Module):
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import HashGridEncoding
+        >>> from rankfield.inr.encodings import HashGridEncoding
         >>> enc = HashGridEncoding(2, n_levels=8, log2_hashmap_size=14)
         >>> enc(torch.rand(10, 2) * 2 - 1).shape
         torch.Size([10, 16])

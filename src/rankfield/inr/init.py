@@ -55,7 +55,7 @@ def rank_expanding_init_(layer: nn.Module, domain: tuple[float, float] = (-1.0, 
 
     Examples:
         >>> from torch import nn
-        >>> from rankfield.inr import rank_expanding_init_
+        >>> from rankfield.inr.init import rank_expanding_init_
         >>> layer = rank_expanding_init_(nn.Linear(2, 64))
         >>> layer.weight.shape
         torch.Size([64, 2])
@@ -154,7 +154,7 @@ def hat_basis_init_(first: nn.Module, second: nn.Module, domain: tuple[float, fl
     Examples:
         >>> import torch
         >>> from torch import nn
-        >>> from rankfield.inr import hat_basis_init_
+        >>> from rankfield.inr.init import hat_basis_init_
         >>> first, second = hat_basis_init_(nn.Linear(2, 64), nn.Linear(64, 64))
         >>> x = torch.tensor([[0.0, -0.9]])
         >>> torch.relu(second(torch.relu(first(x))))[0, 0].item() > 0  # the level-0 hat of y peaks at 0

@@ -56,7 +56,7 @@ class ConditionedLinear(nn.Module):
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import ConditionedLinear
+        >>> from rankfield.inr.layers import ConditionedLinear
         >>> layer = ConditionedLinear(64, 64, mode="row")
         >>> layer(torch.randn(8, 64)).shape
         torch.Size([8, 64])
@@ -120,7 +120,7 @@ class LowRankLinear(nn.Module):
     layer starts at the same scale as the dense layer it replaces.
 
     Examples:
-        >>> from rankfield.inr import LowRankLinear
+        >>> from rankfield.inr.layers import LowRankLinear
         >>> LowRankLinear(256, 256, rank=4).weight.shape
         torch.Size([256, 256])
     """
@@ -162,7 +162,7 @@ class SineLowRankLinear(nn.Module):
 
     Examples:
         >>> import torch
-        >>> from rankfield.inr import SineLowRankLinear
+        >>> from rankfield.inr.layers import SineLowRankLinear
         >>> layer = SineLowRankLinear(256, 256, rank=1, omega=30.0)
         >>> int(torch.linalg.matrix_rank(layer.weight.detach())) > 1
         True

@@ -61,7 +61,7 @@ class MLPConfig(Config):
         init: ``paper`` (the activation's paper init; PyTorch default for relu/gauss/wire),
             ``default`` (PyTorch default everywhere), ``rank_expanding`` (ReLU only: the paper's rule, first
             layer, our formula) or ``hat_basis`` (ReLU only, ours: first two layers, see
-            :func:`~rankfield.inr.hat_basis_init_`).
+            :func:`~rankfield.inr.init.hat_basis_init_`).
         first_bias_scale: FINER's first-layer bias ``U(-k, k)``; ``None`` keeps the default bias.
         encoding: input encoding, ``None | positional | fourier | hashgrid``.
         encoding_options: keyword arguments of the encoding (e.g. ``{"n_frequencies": 10}``).

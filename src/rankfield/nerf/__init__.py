@@ -21,36 +21,34 @@ Examples:
     ['rotation_deg', 'rotation_deg_median']
 
 Also: :func:`load_llff`, :func:`load_scene`, pose models (:class:`FixedPoses`, :class:`SE3Refinement`,
-:class:`InvertibleWarpPoses`), :func:`pose_errors` (and its alignment-free :func:`relative_rotation_errors`),
-:func:`evaluate_views`, the 2-D alignment task
+:class:`InvertibleWarpPoses`), :func:`pose_errors` (and its alignment-free
+``rankfield.nerf.evaluate.relative_rotation_errors``), :func:`evaluate_views`, the 2-D alignment task
 (:mod:`rankfield.nerf.planar`) and the geometry helpers in :mod:`rankfield.nerf.geometry` (``so3_exp``,
 ``se3_log``, ``rigid_fit``, ...). Lower-level pieces are reached through their modules:
-``rankfield.nerf.camera.rays_from_poses``, ``rankfield.nerf.render.volume_render``,
-``rankfield.nerf.poses.make_pose_model``, ...
+``rankfield.nerf.camera.rays_from_poses``, ``rankfield.nerf.render.render_image``,
+``rankfield.nerf.poses.InvertibleWarp``, ``rankfield.nerf.evaluate.refine_test_poses``, ...
 """
 
 from rankfield._moved import moved_getattr
-from rankfield.nerf import camera, geometry, poses, render
-from rankfield.nerf.camera import Intrinsics, look_at
-from rankfield.nerf.data import MissingFramesWarning, Scene, load_blender, load_llff, load_scene
-from rankfield.nerf.evaluate import (evaluate_views, pose_errors, refine_test_poses, relative_rotation_errors,
-                                     render_view)
+from rankfield.nerf import camera, data, evaluate, geometry, poses, render
+from rankfield.nerf.camera import Intrinsics
+from rankfield.nerf.data import Scene, load_blender, load_llff, load_scene
+from rankfield.nerf.evaluate import evaluate_views, pose_errors
 from rankfield.nerf.field import FieldConfig, RadianceField
 from rankfield.nerf.pipeline import PoseNerfResult, fit_pose_nerf
-from rankfield.nerf.poses import (FixedPoses, InvertibleWarp, InvertibleWarpPoses, PoseModel, SE3Refinement,
-                                  WarpConfig, identity_poses, perturb_poses_barf, perturb_poses_l2g)
+from rankfield.nerf.poses import (FixedPoses, InvertibleWarpPoses, SE3Refinement, WarpConfig, identity_poses,
+                                  perturb_poses_barf)
 from rankfield.nerf.procedural import generate_procedural_scene
-from rankfield.nerf.render import RenderConfig, render_image, render_rays
+from rankfield.nerf.render import RenderConfig
 from rankfield.nerf.train import TrainConfig, TrainResult, train_scene
 
 __all__ = [
-    "Intrinsics", "look_at",
-    "Scene", "MissingFramesWarning", "load_blender", "load_llff", "load_scene", "generate_procedural_scene",
-    "perturb_poses_barf", "perturb_poses_l2g", "identity_poses",
-    "FieldConfig", "RadianceField", "RenderConfig", "render_rays", "render_image",
-    "PoseModel", "FixedPoses", "SE3Refinement", "WarpConfig", "InvertibleWarp", "InvertibleWarpPoses",
+    "Intrinsics", "Scene", "load_blender", "load_llff", "load_scene", "generate_procedural_scene",
+    "perturb_poses_barf", "identity_poses",
+    "FieldConfig", "RadianceField", "RenderConfig",
+    "FixedPoses", "SE3Refinement", "WarpConfig", "InvertibleWarpPoses",
     "TrainConfig", "TrainResult", "train_scene",
-    "pose_errors", "relative_rotation_errors", "evaluate_views", "refine_test_poses", "render_view",
+    "pose_errors", "evaluate_views",
     "fit_pose_nerf", "PoseNerfResult",
 ]
 
@@ -62,7 +60,11 @@ _MOVED_TO_GEOMETRY = ("so3_exp", "so3_log", "se3_exp", "se3_log", "compose", "in
 
 # Low-level helpers that were package-level names until 2026-12 too, now reached through their modules.
 _MOVED = {**dict.fromkeys(_MOVED_TO_GEOMETRY, "geometry"), "pixel_points": "camera", "rays_from_poses": "camera",
-          "volume_render": "render", "make_pose_model": "poses", "default_lr_pose_end": "poses"}
+          "volume_render": "render", "make_pose_model": "poses", "default_lr_pose_end": "poses",
+          # moved 2026-12-06: building blocks and helpers behind the entry points
+          "look_at": "camera", "MissingFramesWarning": "data", "perturb_poses_l2g": "poses", "PoseModel": "poses",
+          "InvertibleWarp": "poses", "render_rays": "render", "render_image": "render",
+          "relative_rotation_errors": "evaluate", "refine_test_poses": "evaluate", "render_view": "evaluate"}
 
 
 __getattr__ = moved_getattr("rankfield.nerf", _MOVED)

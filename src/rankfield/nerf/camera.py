@@ -109,7 +109,8 @@ def rays_from_poses(c2w: torch.Tensor, points_cam: torch.Tensor):
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import Intrinsics, look_at
+        >>> from rankfield.nerf import Intrinsics
+        >>> from rankfield.nerf.camera import look_at
         >>> from rankfield.nerf.camera import pixel_points, rays_from_poses
         >>> cam = Intrinsics(fx=4.0, fy=4.0, cx=2.0, cy=2.0, width=4, height=4)
         >>> c2w = look_at(torch.tensor([[0.0, -4.0, 0.0]])).float()
@@ -127,7 +128,7 @@ def look_at(eye: torch.Tensor, target: torch.Tensor | None = None, up=(0.0, 0.0,
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import look_at
+        >>> from rankfield.nerf.camera import look_at
         >>> c2w = look_at(torch.tensor([0.0, -4.0, 0.0]))
         >>> c2w.shape, c2w[:, 3].tolist()
         (torch.Size([3, 4]), [0.0, -4.0, 0.0])

@@ -191,6 +191,9 @@ def undistort_images(images: torch.Tensor, cam: Intrinsics, k1: float = 0.0, k2:
     likewise ``y_d``) and the distorted image is sampled there (bilinear; outside the frame: edge values).
 
     Examples:
+        >>> import torch
+        >>> from rankfield.nerf import Intrinsics
+        >>> from rankfield.nerf.data import undistort_images
         >>> cam = Intrinsics(fx=20.0, fy=20.0, cx=10.0, cy=8.0, width=20, height=16)
         >>> img = torch.rand(1, 16, 20, 3)
         >>> torch.allclose(undistort_images(img, cam), img, atol=1e-6)  # no distortion: unchanged
@@ -351,6 +354,8 @@ def holdout_split(scene: Scene, every: int = 8) -> tuple[Scene, Scene]:
 
     Examples:
         >>> import torch
+        >>> from rankfield.nerf import Intrinsics, Scene
+        >>> from rankfield.nerf.data import holdout_split
         >>> s = Scene(images=torch.zeros(10, 4, 4, 3), poses=torch.eye(4)[:3].repeat(10, 1, 1),
         ...           intrinsics=Intrinsics(4.0, 4.0, 2.0, 2.0, 4, 4), near=1.0, far=2.0)
         >>> [len(x) for x in holdout_split(s, 4)]

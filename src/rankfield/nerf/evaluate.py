@@ -58,7 +58,8 @@ def pose_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> dict:
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import look_at, pose_errors
+        >>> from rankfield.nerf import pose_errors
+        >>> from rankfield.nerf.camera import look_at
         >>> gt = look_at(torch.tensor([[0.0, -4.0, 1.0], [4.0, 0.0, 1.0], [0.0, 4.0, 1.0], [-4.0, 0.1, 1.5]]))
         >>> e = pose_errors(gt, gt)
         >>> round(e["rotation_deg_mean"], 6), round(e["translation_mean"], 6), e["alignment"]
@@ -103,7 +104,7 @@ def relative_rotation_errors(est_c2w: torch.Tensor, gt_c2w: torch.Tensor) -> tor
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import relative_rotation_errors
+        >>> from rankfield.nerf.evaluate import relative_rotation_errors
         >>> from rankfield.nerf.geometry import so3_exp
         >>> gt = torch.eye(4)[:3].repeat(3, 1, 1)
         >>> est = gt.clone()
@@ -127,7 +128,9 @@ def render_view(field, c2w: torch.Tensor, cam, render_cfg: RenderConfig, near: f
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import FieldConfig, Intrinsics, RadianceField, RenderConfig, look_at, render_view
+        >>> from rankfield.nerf import FieldConfig, Intrinsics, RadianceField, RenderConfig
+        >>> from rankfield.nerf.camera import look_at
+        >>> from rankfield.nerf.evaluate import render_view
         >>> field = RadianceField(FieldConfig(width=16, depth=1))
         >>> cam = Intrinsics(fx=8.0, fy=8.0, cx=4.0, cy=3.0, width=8, height=6)
         >>> out = render_view(field, look_at(torch.tensor([0.0, -3.0, 0.0])), cam, RenderConfig(n_samples=8), 1.0, 5.0)
@@ -149,7 +152,8 @@ def refine_test_poses(field, images: torch.Tensor, c2w: torch.Tensor, cam, rende
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, Intrinsics, refine_test_poses
+        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, Intrinsics
+        >>> from rankfield.nerf.evaluate import refine_test_poses
         >>> cam = Intrinsics(fx=8.0, fy=8.0, cx=4.0, cy=4.0, width=8, height=8)
         >>> c2w = torch.eye(4)[None].clone(); c2w[0, 2, 3] = 3.0
         >>> f = RadianceField(FieldConfig(width=8, depth=1))

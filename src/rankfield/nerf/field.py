@@ -18,7 +18,8 @@ from torch import nn
 
 from rankfield._config import Config
 from rankfield.errors import InputError
-from rankfield.inr import Gauss, HashGridEncoding, PositionalEncoding
+from rankfield.inr.activations import Gauss
+from rankfield.inr.encodings import HashGridEncoding, PositionalEncoding
 
 __all__ = ["FieldConfig", "RadianceField"]
 

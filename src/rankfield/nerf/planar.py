@@ -36,7 +36,8 @@ from rankfield._config import Config
 from rankfield._device import fork_rng
 from rankfield._engine import Optim, Trainer
 from rankfield.errors import InputError
-from rankfield.inr import PositionalEncoding, grid_coordinates
+from rankfield.inr import grid_coordinates
+from rankfield.inr.encodings import PositionalEncoding
 from rankfield.nerf.poses import InvertibleWarp
 
 __all__ = ["PlanarConfig", "PlanarProblem", "make_planar_problem", "make_barf_planar_problem", "solve_planar", "sl3_exp", "apply_homography",

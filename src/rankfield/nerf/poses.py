@@ -36,7 +36,7 @@ from rankfield._config import Config
 from rankfield._device import fork_rng
 from rankfield._registry import Registry
 from rankfield.errors import InputError
-from rankfield.inr import PositionalEncoding
+from rankfield.inr.encodings import PositionalEncoding
 from rankfield.nerf.camera import rays_from_poses
 from rankfield.nerf.geometry import compose, invert, rigid_fit, se3_exp, so3_exp
 
@@ -58,7 +58,8 @@ class PoseModel(nn.Module):
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import FixedPoses, PoseModel, identity_poses
+        >>> from rankfield.nerf import FixedPoses, identity_poses
+        >>> from rankfield.nerf.poses import PoseModel
         >>> model = FixedPoses(identity_poses(2))
         >>> isinstance(model, PoseModel), model.n_frames, model.poses().shape
         (True, 2, torch.Size([2, 3, 4]))
@@ -130,7 +131,8 @@ class SE3Refinement(PoseModel):
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import SE3Refinement, look_at, perturb_poses_barf
+        >>> from rankfield.nerf import SE3Refinement, perturb_poses_barf
+        >>> from rankfield.nerf.camera import look_at
         >>> gt = look_at(torch.tensor([[0.0, -4.0, 1.0]]))
         >>> m = SE3Refinement(perturb_poses_barf(gt, 0.1, seed=0))
         >>> with torch.no_grad():
@@ -323,7 +325,7 @@ class InvertibleWarp(nn.Module):
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import InvertibleWarp
+        >>> from rankfield.nerf.poses import InvertibleWarp
         >>> h = InvertibleWarp(4, hidden=8, axes=(0, 1), dims=2, scaling=True)
         >>> x, code = torch.rand(6, 2), torch.randn(6, 4)
         >>> torch.allclose(h.inverse(h(x, code), code), x)
@@ -502,7 +504,8 @@ def perturb_poses_barf(c2w: torch.Tensor, sigma: float = 0.15, seed: int = 0,
 
     Examples:
         >>> import torch
-        >>> from rankfield.nerf import look_at, perturb_poses_barf
+        >>> from rankfield.nerf import perturb_poses_barf
+        >>> from rankfield.nerf.camera import look_at
         >>> gt = look_at(torch.tensor([[0.0, -4.0, 0.0], [4.0, 0.0, 0.0]]))
         >>> a, b = perturb_poses_barf(gt, 0.15, seed=0), perturb_poses_barf(gt, 0.15, seed=0, side="camera")
         >>> a.shape, torch.allclose(a[:, :3, :3], b[:, :3, :3], atol=1e-6)
@@ -524,7 +527,8 @@ def perturb_poses_l2g(c2w: torch.Tensor, rotation_deg: float = 15.0, translation
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import identity_poses, perturb_poses_l2g
+        >>> from rankfield.nerf import identity_poses
+        >>> from rankfield.nerf.poses import perturb_poses_l2g
         >>> from rankfield.nerf.geometry import rotation_error_deg
         >>> noisy = perturb_poses_l2g(identity_poses(4), rotation_deg=10.0, translation=0.1, seed=0)
         >>> noisy.shape, bool((rotation_error_deg(noisy[:, :, :3], identity_poses(4)[:, :, :3]) > 0).all())

@@ -130,7 +130,8 @@ def render_rays(field, origins: torch.Tensor, dirs: torch.Tensor, config: Render
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, render_rays
+        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig
+        >>> from rankfield.nerf.render import render_rays
         >>> field = RadianceField(FieldConfig(width=16, depth=1))
         >>> origins = torch.zeros(8, 3)
         >>> dirs = torch.tensor([0.0, 0.0, -1.0]).expand(8, 3)
@@ -155,7 +156,8 @@ def render_image(field, origins: torch.Tensor, dirs: torch.Tensor, config: Rende
 
     Example:
         >>> import torch
-        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig, render_image
+        >>> from rankfield.nerf import FieldConfig, RadianceField, RenderConfig
+        >>> from rankfield.nerf.render import render_image
         >>> field = RadianceField(FieldConfig(width=16, depth=1))
         >>> origins = torch.zeros(6 * 4, 3)
         >>> dirs = torch.tensor([0.0, 0.0, -1.0]).expand(6 * 4, 3)
