@@ -108,6 +108,8 @@ def method_tag(method: str) -> str:
     rktv, opts = discover_configs(method)
     cfg = {**rktv.to_dict(), **opts.to_dict()}
     cfg.pop("device", None), cfg.pop("progress", None)
+    if cfg.get("stop_tol") is None:  # a field added later at its "off" value: the runs cached before it stay valid
+        cfg.pop("stop_tol", None)
     return "discover-" + hashlib.sha1(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 

@@ -68,10 +68,46 @@ def test_manual_derivative_matches_autograd():
 
 @pytest.mark.parametrize("bad, match", [
     (dict(steps=0), "steps"), (dict(weight_tv=-1.0), "weight_tv"), (dict(weight_data=0.0), "weight_data"),
-    (dict(rk_anchor="x"), "rk_anchor"), (dict(tv_target="x"), "tv_target"), (dict(lr=0.0), "lr")])
+    (dict(rk_anchor="x"), "rk_anchor"), (dict(tv_target="x"), "tv_target"), (dict(lr=0.0), "lr"),
+    (dict(stop_tol=0.0), "stop_tol"), (dict(stop_tol=1.0), "stop_tol"), (dict(stop_tol=True), "stop_tol")])
 def test_config_errors(bad, match):
     with pytest.raises(InputError, match=match):
         RKTVDenoiser(RKTVConfig(**bad))
+
+
+class _History:
+    def __init__(self, losses):
+        self.history, self.stopped = {"loss": losses}, False
+
+    def request_stop(self):
+        self.stopped = True
+
+
+@pytest.mark.parametrize("losses, stops", [
+    ([1.0, 0.999, 0.998, 0.997, 0.996], True),   # 0.4% over 200 steps < 1%
+    ([1.0, 0.9, 0.8, 0.7, 0.6], False),          # still falling 40%
+    ([1.0, 0.999, 0.998, 0.997], False),         # too early to judge (fewer than 200 steps)
+    ([2.0, 1.0, 1.0, 1.0, 1.0, 1.02], True),     # went up: no progress
+])
+def test_plateau_stop_compares_the_loss_with_200_steps_earlier(losses, stops):
+    from rankfield.dynamics.denoise import _PlateauStop
+
+    trainer = _History(losses)
+    _PlateauStop(0.01)(trainer, {})
+    assert trainer.stopped is stops
+
+
+def test_stop_tol_ends_a_converged_fit_early_and_keeps_the_fit():
+    t, x, dx, y = _vdp()
+    full = RKTVDenoiser(RKTVConfig(steps=1500, progress=False)).fit(y, t)
+    early = RKTVDenoiser(RKTVConfig(steps=1500, stop_tol=0.02, progress=False)).fit(y, t)
+    assert full.history_[0]["step"][-1] == 1500
+    stopped_at = early.history_[0]["step"][-1]
+    assert 250 <= stopped_at < 1500 and stopped_at % 50 == 0
+    # the loss had flattened: the derivative is about as good as after every step
+    e_full = metrics.derivative_error(full.derivative(t), dx)
+    e_early = metrics.derivative_error(early.derivative(t), dx)
+    assert e_early < 1.5 * e_full, (stopped_at, e_early, e_full)
 
 
 @pytest.mark.parametrize("x, t, match", [

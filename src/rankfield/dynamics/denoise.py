@@ -89,6 +89,9 @@ class RKTVConfig(Config):
             trajectory's derivative against ``Theta(x) Xi`` of a discovered polynomial model, in state
             standard deviations per unit time, squared). Used only by refinement.
         refine_steps: Adam steps of each refinement pass (warm-started from the previous fit).
+        stop_tol: stop a fit or refinement pass early once its loss (mean over each 50-step interval) fell by less
+            than this fraction over the last 200 steps; ``None`` (default) runs every step. The learning-rate
+            schedule keeps the planned length, so a stopped run ends at a higher learning rate.
 
     Examples:
         >>> from rankfield.dynamics import RKTVConfig
@@ -114,6 +117,7 @@ class RKTVConfig(Config):
     progress: bool = True
     weight_model: float = 1e-2
     refine_steps: int = 1000
+    stop_tol: float | None = None
 
     def validate(self) -> "RKTVConfig":
         """Raise :class:`InputError` naming the first invalid field; return ``self``."""
@@ -140,6 +144,9 @@ class RKTVConfig(Config):
                 raise InputError(f"{name} must be a finite number >= 0, got {v!r}")
         if self.weight_data <= 0:
             raise InputError("weight_data must be > 0: without the data term the fit ignores the data")
+        if self.stop_tol is not None and (isinstance(self.stop_tol, bool) or not isinstance(self.stop_tol, (int, float))
+                                          or not 0 < self.stop_tol < 1):
+            raise InputError(f"stop_tol must be in (0, 1) or None, got {self.stop_tol!r}")
         return self
 
 
@@ -268,6 +275,25 @@ def _value_and_derivative(net: torch.nn.Module, s: torch.Tensor):
         dh = (act.omega0 * torch.cos(a)) * (dh @ lin.weight.T)
         h = torch.sin(a)
     return net.output(h), dh @ net.output.weight.T
+
+
+_LOG_EVERY = 50  # steps per history entry
+_PLATEAU_ENTRIES = 4  # stop_tol compares the loss with the one this many history entries (200 steps) earlier
+
+
+class _PlateauStop:
+    """Trainer callback: ends the run once the logged loss fell by less than ``tol`` (relative) over the last
+    ``_PLATEAU_ENTRIES`` history entries."""
+
+    def __init__(self, tol: float):
+        self.tol = tol
+
+    def __call__(self, trainer, record) -> None:
+        losses = trainer.history.get("loss", [])
+        if len(losses) > _PLATEAU_ENTRIES:
+            before, now = losses[-1 - _PLATEAU_ENTRIES], losses[-1]
+            if before - now < self.tol * abs(before):
+                trainer.request_stop()
 
 
 class _Objective(torch.nn.Module):
@@ -445,8 +471,9 @@ class RKTVDenoiser:
 
     def _train(self, step_fn, module, optims, label, steps=None):
         cfg = self.config
+        callbacks = [_PlateauStop(cfg.stop_tol)] if cfg.stop_tol is not None else []
         trainer = Trainer(step_fn, {"net": module}, optims, steps or cfg.steps, kind="dynamics.rktv", config=cfg.to_dict(),
-                          log_every=50, progress=cfg.progress, desc=label)
+                          log_every=_LOG_EVERY, progress=cfg.progress, desc=label, callbacks=callbacks)
         try:
             return trainer.run()
         except TrainingDivergedError as exc:
