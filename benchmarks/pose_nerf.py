@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from _report import DOCS, markdown_table, write_section  # noqa: E402
 
 from rankfield._device import resolve_device  # noqa: E402
-from rankfield.nerf import (RenderConfig, TrainConfig, fit_pose_nerf, generate_procedural_scene,  # noqa: E402
+from rankfield.nerf import (FieldConfig, RenderConfig, TrainConfig, fit_pose_nerf, generate_procedural_scene,  # noqa: E402
                             identity_poses, load_blender, load_llff, perturb_poses_barf)
 from rankfield.nerf.pipeline import default_configs  # noqa: E402
 from rankfield.nerf.train import CPU_PROTOCOL, FORWARD_FACING  # noqa: E402
@@ -284,25 +284,37 @@ def fern_only(steps, device, t_all, methods, seeds=(0,), control_steps=0):
     print(f"wrote {path}")
 
 
-def lego_seeds(seeds, steps, device, t_all):
+def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):
     """se3 against the warp on lego_100 over several noise draws (noise seed = training seed); writes the
-    ``pose_nerf_seeds`` section with per-draw rows and the medians."""
+    ``pose_nerf_seeds`` section with per-draw rows and the medians. With one of the two ``methods`` the other's
+    rows (same seeds and steps) are carried over from the last ``pose_nerf_seeds.json`` and marked as such."""
     lego = DATA / "lego_100"
     if not (lego / "transforms_train.json").exists():
         raise SystemExit(f"lego_100 not found at {lego}")
     train, test = load_blender(lego, "train"), load_blender(lego, "test", max_frames=8)
+    field_cfg, _ = default_configs(train, quick=True)
+    today = time.strftime("%Y-%m-%d")
     rows = []
     for s in seeds:
         init = perturb_poses_barf(train.poses, 0.15, seed=s)
-        for r in run_scene("lego_100 (sigma 0.15)", train, test, init, steps, device, methods=["se3", "warp"], seed=s):
+        for r in run_scene("lego_100 (sigma 0.15)", train, test, init, steps, device, methods=list(methods), seed=s):
             r.pop("_curve", None)
-            rows.append({"seed": s, **r})
+            rows.append({"seed": s, **r, "date": today, "field c2f": str(field_cfg.coarse_to_fine)})
+    carried = []
+    old = DOCS / "pose_nerf_seeds.json"
+    if set(methods) != {"se3", "warp"} and old.exists():
+        for r in json.loads(old.read_text())["rows"]:
+            if r["method"] not in methods and r["seed"] in seeds and r["steps"] == steps:
+                r.setdefault("date", "before 2026-12-06")
+                r.setdefault("field c2f", "(0.1, 0.5)")
+                carried.append(r)
+    rows = sorted(rows + carried, key=lambda r: (r["seed"], r["method"]))
     keys = ["rot (deg)", "rel rot (deg)", "trans (x100)", "test PSNR", "train s"]
     med = []
     for m in ("se3", "warp"):
         sub = [r for r in rows if r["method"] == m]
         med.append({"seed": "median", "method": m, **{k: float(np.median([r[k] for r in sub])) for k in keys}})
-    cols = ["seed", "method", "init rot (deg)"] + keys
+    cols = ["seed", "method", "init rot (deg)"] + keys + ["field c2f", "date"]
     wins = {k: sum(a[k] < b[k] for a, b in zip([r for r in rows if r["method"] == "warp"],
                                                   [r for r in rows if r["method"] == "se3"])) for k in keys[:3]}
     body = [f"se(3) against the invertible warp on lego_100 (BARF noise sigma 0.15) over {len(seeds)} noise draws "
@@ -313,6 +325,10 @@ def lego_seeds(seeds, steps, device, t_all):
             f"{wins['rel rot (deg)']} on relative rotation and {wins['trans (x100)']} on translation. Per draw:", "",
             markdown_table(rows, cols), f"Total time {time.perf_counter() - t_all:.0f} s. Raw rows: "
             "`pose_nerf_seeds.json`."]
+    if carried:
+        body[-1] += (f" This run trained {', '.join(methods)} only; the rows of "
+                     f"{', '.join(sorted({r['method'] for r in carried}))} are the previous run's (their date and field "
+                     "coarse-to-fine window in the table).")
     (DOCS / "pose_nerf_seeds.json").write_text(json.dumps({"rows": rows, "medians": med}, indent=1, default=float))
     text = "\n".join(body)
     path = write_section("pose_nerf_seeds", "Pose NeRF on lego over noise draws", text)
@@ -332,6 +348,8 @@ def main(argv=None):
     ap.add_argument("--skip-planar", action="store_true")
     ap.add_argument("--lego-seeds", type=int, nargs="+", default=None,
                     help="run only lego se3 vs warp over these noise draws (section pose_nerf_seeds)")
+    ap.add_argument("--lego-methods", nargs="+", default=["se3", "warp"], choices=["se3", "warp"],
+                    help="with --lego-seeds: the pose models to train (the other's rows are carried over)")
     ap.add_argument("--fern-only", action="store_true",
                     help="run only fern from identity (--fern-steps; section pose_nerf_fern)")
     ap.add_argument("--fern-methods", nargs="+", default=["se3"], help="with --fern-only (default: se3)")
@@ -347,7 +365,7 @@ def main(argv=None):
         return fern_only(args.fern_steps, device, time.perf_counter(), args.fern_methods, args.fern_seeds,
                          args.fern_control_steps)
     if args.lego_seeds:
-        return lego_seeds(args.lego_seeds, args.lego_steps, device, time.perf_counter())
+        return lego_seeds(args.lego_seeds, args.lego_steps, device, time.perf_counter(), args.lego_methods)
     steps = args.steps or (400 if args.quick else 3000)
     n_planar = args.planar_problems or (5 if args.quick else 20)
     rows, read, speeds = [], [], []
@@ -404,7 +422,8 @@ def main(argv=None):
             "rendered at GT poses mapped into the learned frame, then 100 steps of test-time pose refinement (BARF's "
             "protocol; not for fixed GT poses). CPU-sized budgets: "
             f"{args.lego_steps} steps on lego, {args.fern_steps} on fern, {steps} on the procedural scene, {RAYS_SAMPLES} "
-            "a step, field 3x64 ReLU with coarse-to-fine PE (6 bands, window over 10-50% of the run), "
+            f"a step, field 3x64 ReLU with PE (6 bands; coarse-to-fine window {FieldConfig().coarse_to_fine}: None = every "
+            "band from the first step), "
             "pose LR 3e-3 -> 1e-4 (se3) or 1e-3 (warp), "
             f"field LR {CPU_PROTOCOL.lr_field:g} -> {CPU_PROTOCOL.lr_field_end:g}, warp 3 coupling blocks (latent 32, hidden 64), "
             f"{torch.get_num_threads()} CPU threads; `train s` = the optimisation alone, `time (s)` adds evaluation. "

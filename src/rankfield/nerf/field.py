@@ -33,7 +33,9 @@ class FieldConfig(Config):
             ``"none"`` (GARF: raw coordinates into Gaussian activations).
         n_frequencies: PE frequencies of positions (BARF: 10).
         dir_frequencies: PE frequencies of view directions (0 disables view dependence).
-        coarse_to_fine: BARF window ``(start, end)`` as fractions of training, or ``None`` (all bands on).
+        coarse_to_fine: BARF window ``(start, end)`` as fractions of training (BARF: ``(0.1, 0.5)``), or ``None``
+            (default: every band from the first step, which registered further on lego and on fern at this
+            library's CPU budgets; evidence: ``docs/guide/nerf.md``).
         anneal_directions: open the view-direction bands with the same window (BARF's code anneals every
             positional encoding, the view direction's included), so early on the colour depends on the
             direction only linearly and cannot explain a misregistered pose as view-dependent colour.
@@ -57,7 +59,7 @@ class FieldConfig(Config):
     encoding: Literal["positional", "hashgrid", "none"] = "positional"
     n_frequencies: int = 8
     dir_frequencies: int = 4
-    coarse_to_fine: tuple[float, float] | None = (0.1, 0.5)
+    coarse_to_fine: tuple[float, float] | None = None
     anneal_directions: bool = False
     activation: Literal["relu", "gauss"] = "relu"
     gauss_sigma: float = 0.1

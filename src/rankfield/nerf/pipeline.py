@@ -43,12 +43,11 @@ class PoseNerfResult:
 
 def default_configs(scene, quick: bool = False):
     """Field/warp/render settings suited to ``scene`` on CPU-sized budgets (forward-facing -> inverse depth,
-    black background, every band of the field's encoding open from the first step; object scenes -> white
-    background and ``FieldConfig``'s coarse-to-fine window)."""
+    black background; object scenes -> white background; every band of the field's encoding open from the first
+    step, ``FieldConfig``'s default)."""
     field = FieldConfig(width=64 if quick else 128, depth=3 if quick else 4, n_frequencies=6 if quick else 8,
                         dir_frequencies=2 if quick else 4,
-                        bound=1.5 if not scene.forward_facing else max(2.0, float(scene.poses[:, :3, 3].abs().max()) + 1),
-                        coarse_to_fine=None if scene.forward_facing else FieldConfig.coarse_to_fine)
+                        bound=1.5 if not scene.forward_facing else max(2.0, float(scene.poses[:, :3, 3].abs().max()) + 1))
     warp = WarpConfig(latent_dim=32 if quick else 128, hidden=64 if quick else 128,
                       rigidity_weight=1e3 if not scene.forward_facing else 1e4)
     return field, warp
