@@ -17,6 +17,7 @@ import torch
 
 from rankfield.nerf import RenderConfig, TrainConfig, fit_pose_nerf, load_blender, perturb_poses_barf
 from rankfield.nerf.pipeline import default_configs
+from rankfield.nerf.poses import default_lr_pose_end
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "lego_100"
 
@@ -31,7 +32,8 @@ def main():
     ap.add_argument("--samples", type=int, default=24)
     ap.add_argument("--frames", type=int, default=None)
     ap.add_argument("--lr-pose", type=float, default=3e-3)
-    ap.add_argument("--lr-pose-end", type=float, default=1e-3)
+    ap.add_argument("--lr-pose-end", type=float, default=None,
+                    help="default: the pose model's own (se3 1e-4, warp 1e-3), as in benchmarks/pose_nerf.py")
     ap.add_argument("--lr-field", type=float, default=3e-3)
     ap.add_argument("--warp-init", default="default")
     ap.add_argument("--coord-scale", type=float, default=1.0)
@@ -47,7 +49,8 @@ def main():
     ap.add_argument("--field-c2f", type=float, nargs=2, default=None)
     ap.add_argument("--latent", type=int, default=None, help="warp code size (authors: 128)")
     ap.add_argument("--hidden", type=int, default=None, help="warp coupling hidden units (authors: 128)")
-    ap.add_argument("--no-c2f", action="store_true", help="every PE band of the field open from step 0")
+    ap.add_argument("--no-c2f", action="store_true",
+                    help="every PE band of the field open from step 0 (the default since 2026-12-06; --field-c2f 0.1 0.5 = BARF)")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -78,7 +81,8 @@ def main():
     if a.warp_c2f is not None:
         wcfg = replace(wcfg, coarse_to_fine=tuple(a.warp_c2f))
     cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, frames_per_step=a.frames, lr_field=a.lr_field,
-                      lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end, render=RenderConfig(n_samples=a.samples),
+                      lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end or default_lr_pose_end(a.model),
+                      render=RenderConfig(n_samples=a.samples),
                       progress=False)
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init, a.model, field_config=fcfg, warp_config=wcfg, train_config=cfg,
