@@ -371,6 +371,54 @@ def test_config_json_reruns_the_same_command(tmp_path, capsys):
     assert json.loads((tmp_path / "c" / "config.json").read_text())["options"]["steps"] == 10
 
 
+def test_config_json_reruns_with_its_configs_when_defaults_changed(tmp_path, capsys):
+    """A setting no option sets (Adam's betas) edited in config.json, as if this version's default had changed:
+    a plain --config rerun takes the file's value and says so; with a run-defining option beside it, it does not."""
+    first = tmp_path / "a"
+    args = ["fit-signal", "--steps", "40", "--width", "16", "--samples", "64", "--no-progress"]
+    assert main([*args, "--out", str(first)]) == 0
+    data = json.loads((first / "config.json").read_text())
+    assert data["fit"]["betas"] == [0.9, 0.999]
+    data["fit"]["betas"] = [0.5, 0.9]
+    (first / "config.json").write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["fit-signal", "--config", str(first / "config.json"), "--out", str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert "fit.betas [0.5, 0.9] (this version's default: [0.9, 0.999])" in out
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["fit"]["betas"] == [0.5, 0.9]
+    psnr = {d: json.loads((tmp_path / d / "metrics.json").read_text())["psnr"] for d in ("a", "b")}
+    assert abs(psnr["a"] - psnr["b"]) > 1e-3  # the betas were used, not only written down
+    assert main(["fit-signal", "--config", str(first / "config.json"), "--steps", "40", "--out",
+                 str(tmp_path / "c")]) == 0
+    assert "fit.betas" not in capsys.readouterr().out
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["fit"]["betas"] == [0.9, 0.999]
+    # a config file whose settings are not valid is a one-line error naming the file
+    data["fit"]["betas"] = "fast"
+    data["model"]["activation"] = "nope"
+    (first / "config.json").write_text(json.dumps(data))
+    assert main(["fit-signal", "--config", str(first / "config.json"), "--out", str(tmp_path / "d")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"rankfield: error: {first / 'config.json'}: unknown activation 'nope'")
+    assert not (tmp_path / "d").exists()
+
+
+def test_resume_continues_with_the_checkpoints_configs(tmp_path, capsys):
+    out = tmp_path / "a"
+    assert main(["fit-signal", "--steps", "20", "--width", "16", "--samples", "64", "--no-progress",
+                 "--out", str(out)]) == 0
+    ck = out / "checkpoint.pt"
+    state = torch.load(ck, weights_only=True)
+    assert state["extra"]["cli"]["configs"]["model"]["width"] == 16
+    # as if written by a version with other default betas (the engine checks its own record of them on resume)
+    state["extra"]["cli"]["configs"]["fit"]["betas"] = [0.5, 0.9]
+    state["config"]["betas"] = [0.5, 0.9]
+    torch.save(state, ck)
+    capsys.readouterr()
+    assert main(["fit-signal", "--resume", str(ck), "--steps", "30", "--out", str(out), "--no-progress"]) == 0
+    assert "fit.betas [0.5, 0.9]" in capsys.readouterr().out
+    assert json.loads((out / "config.json").read_text())["fit"]["betas"] == [0.5, 0.9]
+
+
 def test_outputs_replace_symlinks_instead_of_following_them(tmp_path):
     out = tmp_path / "o"
     out.mkdir()

@@ -9,8 +9,9 @@ common to every subcommand lives here, once:
 * Ctrl-C during training checkpoints the last finished step and exits 130 naming the checkpoint;
   a diverged run exits 3 and keeps its last good checkpoint;
 * ``--config FILE`` reruns a command from the ``config.json`` written next to its outputs (options
-  given on the command line win);
-* ``--resume CHECKPOINT`` takes the run's stored options; options given explicitly must match them;
+  given on the command line win); a plain rerun (no run-defining option beside it) runs the file's
+  configs, so a default changed since the run does not change the rerun (the fields kept are printed);
+* ``--resume CHECKPOINT`` takes the run's stored options and configs; options given explicitly must match them;
 * third-party warnings are not printed (the console shows rankfield's own lines only);
 * under ``torchrun`` (``WORLD_SIZE`` > 1) the command joins the process group (NCCL on CUDA, gloo on
   CPU), the training engine averages gradients over the processes, and only rank 0 prints and writes
@@ -92,6 +93,9 @@ def _apply_config_file(args, explicit: set[str]) -> None:
     for key, value in data["options"].items():
         if key not in explicit:
             setattr(args, key, value)
+    if not explicit - RUN_FREE_OPTIONS:  # a plain rerun: the file's configs, whatever this version's defaults
+        args._stored_configs = {k: v for k, v in data.items() if isinstance(v, dict) and k != "options"}
+        args._stored_from = str(path)
 
 
 class _OutputGuard:

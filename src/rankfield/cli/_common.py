@@ -148,11 +148,64 @@ def load_run_checkpoint(args, kind: str):
     if not isinstance(stored, dict) or stored.get("command") != args.command:
         raise InputError(f"{args.resume} was not written by 'rankfield {args.command}'")
     taken = apply_resume_options(args, stored["options"], args.resume)
+    args._stored_configs, args._stored_from = stored.get("configs"), str(args.resume)
     print(f"resuming {args.resume} at step {ck['step']} of {ck['steps']}"
           + (f" with its settings {', '.join(taken)}" if taken else ""))
     return ck
 
 
 def cli_record(args) -> dict:
-    """What a checkpoint stores about the command line that wrote it."""
-    return {"command": args.command, "options": run_options(args)}
+    """What a checkpoint stores about the command line that wrote it: its options and its configs."""
+    return {"command": args.command, "options": run_options(args), "configs": getattr(args, "_configs", {})}
+
+
+# config fields that do not define a run (how it is shown, where it runs or writes): never taken from a stored run
+RUN_FREE_FIELDS = {"steps", "progress", "device", "compile", "checkpoint_path", "checkpoint_every", "log_every",
+                   "eval_chunk", "seed"}
+_UNRECORDED_FIELDS = {"checkpoint_path"}  # an output path, not a setting: left out of config.json
+
+
+def _adopt(built: dict, stored: dict, prefix: str, taken: list[str]) -> dict:
+    out = dict(built)
+    for key, value in stored.items():
+        if key in RUN_FREE_FIELDS or key not in built:
+            continue
+        if isinstance(value, dict) and isinstance(built[key], dict) and key != "encoding_options":
+            out[key] = _adopt(built[key], value, f"{prefix}{key}.", taken)
+        elif value != built[key]:
+            out[key] = value
+            taken.append(f"{prefix}{key} {value!r} (this version's default: {built[key]!r})")
+    return out
+
+
+def adopt_stored_configs(args, **configs):
+    """The configs a command runs with, recorded for ``config.json`` and checkpoints (``args._configs``).
+
+    With ``--resume``, and with ``--config`` when no run-defining option is given beside it, the configs are
+    the stored run's: a field whose value differs from the one this version builds from the same options (a
+    default that changed between versions, or one no option sets) takes the stored value, and the fields taken
+    are reported. Fields in :data:`RUN_FREE_FIELDS` keep this run's value. Returns the configs in the order
+    given (one config alone is returned as it is).
+
+    Args:
+        args: the parsed command line (its ``_stored_configs`` is set by ``--resume``/``--config``).
+        **configs: name -> config as built from the options (``train=TrainConfig(...)``).
+    """
+    stored = getattr(args, "_stored_configs", None) or {}
+    taken: list[str] = []
+    out = {}
+    for name, cfg in configs.items():
+        mine = stored.get(name)
+        if isinstance(mine, dict):
+            data = _adopt(cfg.to_dict(), mine, f"{name}.", taken)
+            try:
+                cfg = type(cfg).from_dict(data).validate()
+            except InputError as exc:
+                raise InputError(f"{args._stored_from}: {exc}") from None
+        out[name] = cfg
+    if taken:
+        print(f"settings of {args._stored_from} kept where this version builds others: " + "; ".join(taken))
+    args._configs = {name: {k: v for k, v in cfg.to_dict().items() if k not in _UNRECORDED_FIELDS}
+                     for name, cfg in out.items()}
+    values = tuple(out.values())
+    return values[0] if len(values) == 1 else values

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import (add_common_options, nonneg_float, nonneg_int, positive_float, positive_int,
+from rankfield.cli._common import (add_common_options, adopt_stored_configs, nonneg_float, nonneg_int, positive_float, positive_int,
                                    require_pictures)
 from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args
 from rankfield._extras import pip_line
@@ -208,12 +208,12 @@ def run_discover(args) -> int:
     from rankfield.dynamics.discovery import REFINE_AUTO_NOISE, REFINE_AUTO_PASSES
     from rankfield.dynamics.weighting import BIAS_WEIGHTING_C
 
-    print(_plan(x, cfg, args.refine, REFINE_AUTO_PASSES, REFINE_AUTO_NOISE, degree, args.criterion, args.threshold))
-
-    trim = args.trim
     bias = BIAS_WEIGHTING_C if args.bias_weighting == "auto" else args.bias_weighting or None
     options = config_from_args(args, DiscoverConfig(), _DISCOVER_OPTIONS, degree=degree, bias_weighting=bias).validate()
-    args._configs = {"rktv": cfg.to_dict(), "discover": options.to_dict()}
+    cfg, options = adopt_stored_configs(args, rktv=cfg, discover=options)
+    print(_plan(x, cfg, options.refine, REFINE_AUTO_PASSES, REFINE_AUTO_NOISE, options.degree, options.criterion,
+                options.threshold))
+    trim, bias, degree = options.trim, options.bias_weighting, options.degree
     res = discover(x, t, config=cfg, options=options, state_names=names)
     x_s, x_d = res.x_smooth[0], res.x_dot[0]
     settings = res.denoiser.settings_[0]

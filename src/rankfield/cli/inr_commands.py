@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import (add_common_options, add_log_option, cli_record, load_run_checkpoint, log_callbacks,
-                                  positive_float, positive_int, require_pictures)
+from rankfield.cli._common import (add_common_options, add_log_option, adopt_stored_configs, cli_record,
+                                  load_run_checkpoint, log_callbacks, positive_float, positive_int, require_pictures)
 from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args
 from rankfield.errors import InputError
 
@@ -163,7 +163,7 @@ def _model_and_config(args, in_features: int, out_features: int, out: Path):
     cfg = config_from_args(args, FitConfig(), _FIT_OPTIONS + (_FIT_SINGLE_OPTIONS if single else ()),
                            steps=args.steps, device=args.device, progress=not args.no_progress, seed=args.seed,
                            **(dict(checkpoint_path=str(out / "checkpoint.pt")) if single else {})).validate()
-    args._configs = {"model": mlp.to_dict(), "fit": {k: v for k, v in cfg.to_dict().items() if k != "checkpoint_path"}}
+    mlp, cfg = adopt_stored_configs(args, model=mlp, fit=cfg)
     return CoordinateMLP(mlp), cfg
 
 

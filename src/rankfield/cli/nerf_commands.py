@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import (add_common_options, add_log_option, cli_record, load_run_checkpoint, log_callbacks,
-                                   nonneg_float, nonneg_int, positive_float, positive_int, require_pictures)
+from rankfield.cli._common import (add_common_options, add_log_option, adopt_stored_configs, cli_record,
+                                   load_run_checkpoint, log_callbacks, nonneg_float, nonneg_int, positive_float, positive_int, require_pictures)
 from rankfield.errors import InputError
 from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args, show
 from rankfield.nerf.poses import POSE_MODELS, default_lr_pose_end
@@ -182,7 +182,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     cfg = config_from_args(args, CPU_PROTOCOL, _TRAIN_OPTIONS, lr_field_end=min(CPU_PROTOCOL.lr_field_end, args.lr_field),
                            lr_pose_end=min(args.lr_pose_end or default_lr_pose_end(args.pose_model), args.lr_pose),
                            progress=not args.no_progress, seed=args.seed).validate()
-    args._configs = {"train": cfg.to_dict(), "field": field_cfg.to_dict(), "warp": warp_cfg.to_dict()}
+    cfg, field_cfg, warp_cfg = adopt_stored_configs(args, train=cfg, field=field_cfg, warp=warp_cfg)
     rcfg = replace(cfg.render, white_background=train.white_background, inverse_depth=train.forward_facing)
 
     def first_view(trainer):  # training view 0 rendered at its current estimated pose, beside its photograph
