@@ -27,6 +27,7 @@ def main():
     ap.add_argument("--model", default="warp")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--noise-seed", type=int, default=7)
+    ap.add_argument("--noise", type=float, default=0.15, help="BARF's sigma (0: the GT control, poses start exact)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rays", type=int, default=480)
     ap.add_argument("--samples", type=int, default=24)
@@ -56,7 +57,7 @@ def main():
     torch.set_num_threads(a.threads)
     train = load_blender(DATA, "train")
     test = load_blender(DATA, "test", max_frames=8)
-    init = perturb_poses_barf(train.poses, 0.15, seed=a.noise_seed)
+    init = perturb_poses_barf(train.poses, a.noise, seed=a.noise_seed)
     fcfg, wcfg = default_configs(train, quick=True)
     if a.width:
         fcfg = replace(fcfg, width=a.width)
