@@ -40,6 +40,8 @@ def main():
     ap.add_argument("--coord-scale", type=float, default=1.0)
     ap.add_argument("--rigidity", type=float, default=None)
     ap.add_argument("--warp-c2f", type=float, nargs=2, default=None)
+    ap.add_argument("--no-warp-c2f", action="store_true",
+                    help="every band of the warp's coupling PE open from step 0 (the authors' code, read as masking rays)")
     ap.add_argument("--width", type=int, default=None)
     ap.add_argument("--depth", type=int, default=None)
     ap.add_argument("--frequencies", type=int, default=None)
@@ -81,6 +83,8 @@ def main():
         wcfg = replace(wcfg, rigidity_weight=a.rigidity)
     if a.warp_c2f is not None:
         wcfg = replace(wcfg, coarse_to_fine=tuple(a.warp_c2f))
+    if a.no_warp_c2f:
+        wcfg = replace(wcfg, coarse_to_fine=None)
     cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, frames_per_step=a.frames, lr_field=a.lr_field,
                       lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end or default_lr_pose_end(a.model),
                       render=RenderConfig(n_samples=a.samples),
