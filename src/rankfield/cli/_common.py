@@ -96,44 +96,24 @@ def seed_int(text: str) -> int:
     return v
 
 
-def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
+def _number(name: str, convert, ok, expected: str, expected_finite: str):
+    """An argparse type: ``convert`` the text, then check ``ok`` (and finiteness, for floats)."""
+    def parse(text: str):
+        try:
+            v = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ((convert is int or math.isfinite(v)) and ok(v)):
+            raise argparse.ArgumentTypeError(f"expected {expected_finite}, got {text if convert is float else v}")
+        return v
+    parse.__name__ = parse.__qualname__ = name
+    return parse
 
 
-def nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
-    return v
-
-
-def positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite positive number, got {text}")
-    return v
-
-
-def nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (math.isfinite(v) and v >= 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return v
+positive_int = _number("positive_int", int, lambda v: v > 0, "a positive integer", "a positive integer")
+nonneg_int = _number("nonneg_int", int, lambda v: v >= 0, "an integer >= 0", "an integer >= 0")
+positive_float = _number("positive_float", float, lambda v: v > 0, "a positive number", "a finite positive number")
+nonneg_float = _number("nonneg_float", float, lambda v: v >= 0, "a number >= 0", "a finite number >= 0")
 
 
 def load_run_checkpoint(args, kind: str):
