@@ -94,10 +94,18 @@ def main():
                         seed=0, pose_curve_every=500)
     m = res.metrics
     c = m["pose_curve"]
+    # BARF's translation error split in the GT camera's frame: along the optical axis (the camera's distance,
+    # seen only as image magnification) and across it (image shift)
+    aligned, gt = res.errors["aligned"], train.poses.double()
+    t_w2c = lambda p: -(p[:, :3, :3].transpose(-1, -2) @ p[:, :3, 3:])[..., 0]  # noqa: E731
+    diff = t_w2c(aligned) - t_w2c(gt)
     print(json.dumps({"tag": a.tag, **{k: v for k, v in vars(a).items() if k != "tag"},
                       "curve_rot": [round(x, 2) for x in c["rotation_deg"]],
                       "curve_trans100": [round(100 * x, 1) for x in c["translation"]],
                       "rot": round(m["rotation_deg"], 3), "rot_median": round(m["rotation_deg_median"], 3), "trans100": round(100 * m["translation"], 2),
+                      "trans100_axial_median": round(100 * float(diff[:, 2].abs().median()), 2),
+                      "trans100_lateral_median": round(100 * float(diff[:, :2].norm(dim=-1).median()), 2),
+                      "trans100_median": round(100 * float(diff.norm(dim=-1).median()), 2),
                       "test_psnr": round(m["test_psnr"], 2), "train_psnr": round(m["train_psnr_last100"], 2),
                       "seconds": round(time.perf_counter() - t0, 1), "train_seconds": m["train_seconds"]}), flush=True)
 
