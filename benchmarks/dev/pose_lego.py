@@ -37,6 +37,7 @@ def main():
                     help="default: the pose model's own (se3 1e-4, warp 1e-3), as in benchmarks/pose_nerf.py")
     ap.add_argument("--lr-field", type=float, default=3e-3)
     ap.add_argument("--pose-warmup", type=int, default=0, help="steps the poses stay fixed while the field trains")
+    ap.add_argument("--pose-lr-ramp", type=int, default=0, help="steps of a linear ramp of the pose LR from 0")
     ap.add_argument("--warp-init", default="default")
     ap.add_argument("--coord-scale", type=float, default=1.0)
     ap.add_argument("--rigidity", type=float, default=None)
@@ -88,7 +89,7 @@ def main():
         wcfg = replace(wcfg, coarse_to_fine=None)
     cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, frames_per_step=a.frames, lr_field=a.lr_field,
                       lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end or default_lr_pose_end(a.model),
-                      render=RenderConfig(n_samples=a.samples), pose_warmup=a.pose_warmup,
+                      render=RenderConfig(n_samples=a.samples), pose_warmup=a.pose_warmup, pose_lr_ramp=a.pose_lr_ramp,
                       progress=False)
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init, a.model, field_config=fcfg, warp_config=wcfg, train_config=cfg,
