@@ -89,8 +89,8 @@ def main():
         wcfg = replace(wcfg, coarse_to_fine=None)
     cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, frames_per_step=a.frames, lr_field=a.lr_field,
                       lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end or default_lr_pose_end(a.model),
-                      render=RenderConfig(n_samples=a.samples), pose_warmup=a.pose_warmup, pose_lr_ramp=a.pose_lr_ramp,
-                      progress=False)
+                      render=RenderConfig(n_samples=a.samples), pose_warmup=a.pose_warmup,
+                      pose_lr_ramp=a.pose_lr_ramp, progress=False)
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init, a.model, field_config=fcfg, warp_config=wcfg, train_config=cfg,
                         seed=0, pose_curve_every=500)
