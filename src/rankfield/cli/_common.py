@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from rankfield._config import Config
 from rankfield._extras import pip_line
 from rankfield.errors import InputError
 
@@ -145,16 +146,18 @@ RUN_FREE_FIELDS = {"steps", "progress", "device", "compile", "checkpoint_path", 
 _UNRECORDED_FIELDS = {"checkpoint_path"}  # an output path, not a setting: left out of config.json
 
 
-def _adopt(built: dict, stored: dict, prefix: str, taken: list[str]) -> dict:
-    out = dict(built)
+def _adopt(cfg, stored: dict, prefix: str, taken: list[str]) -> dict:
+    """``cfg.to_dict()`` with the stored values put in (nested configs field by field), noting each one taken."""
+    out = cfg.to_dict()
     for key, value in stored.items():
-        if key in RUN_FREE_FIELDS or key not in built:
+        if key in RUN_FREE_FIELDS or key not in out:
             continue
-        if isinstance(value, dict) and isinstance(built[key], dict) and key != "encoding_options":
-            out[key] = _adopt(built[key], value, f"{prefix}{key}.", taken)
-        elif value != built[key]:
+        sub = getattr(cfg, key)
+        if isinstance(sub, Config) and isinstance(value, dict):
+            out[key] = _adopt(sub, value, f"{prefix}{key}.", taken)
+        elif value != out[key]:
+            taken.append(f"{prefix}{key} {value!r} (this version's default: {out[key]!r})")
             out[key] = value
-            taken.append(f"{prefix}{key} {value!r} (this version's default: {built[key]!r})")
     return out
 
 
@@ -165,7 +168,7 @@ def adopt_stored_configs(args, **configs):
     the stored run's: a field whose value differs from the one this version builds from the same options (a
     default that changed between versions, or one no option sets) takes the stored value, and the fields taken
     are reported. Fields in :data:`RUN_FREE_FIELDS` keep this run's value. Returns the configs in the order
-    given (one config alone is returned as it is).
+    given.
 
     Args:
         args: the parsed command line (its ``_stored_configs`` is set by ``--resume``/``--config``).
@@ -177,7 +180,7 @@ def adopt_stored_configs(args, **configs):
     for name, cfg in configs.items():
         mine = stored.get(name)
         if isinstance(mine, dict):
-            data = _adopt(cfg.to_dict(), mine, f"{name}.", taken)
+            data = _adopt(cfg, mine, f"{name}.", taken)
             try:
                 cfg = type(cfg).from_dict(data).validate()
             except InputError as exc:
@@ -187,5 +190,4 @@ def adopt_stored_configs(args, **configs):
         print(f"settings of {args._stored_from} kept where this version builds others: " + "; ".join(taken))
     args._configs = {name: {k: v for k, v in cfg.to_dict().items() if k not in _UNRECORDED_FIELDS}
                      for name, cfg in out.items()}
-    values = tuple(out.values())
-    return values[0] if len(values) == 1 else values
+    return tuple(out.values())

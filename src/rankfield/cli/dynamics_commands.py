@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import (add_common_options, adopt_stored_configs, nonneg_float, nonneg_int, positive_float, positive_int,
-                                   require_pictures)
+from rankfield.cli._common import (add_common_options, adopt_stored_configs, nonneg_float, nonneg_int,
+                                   positive_float, positive_int, require_pictures)
 from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args
 from rankfield._extras import pip_line
 from rankfield.errors import InputError

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from rankfield._io import atomic_write, check_memory
 from rankfield.cli._common import (add_common_options, add_log_option, adopt_stored_configs, cli_record,
-                                   load_run_checkpoint, log_callbacks, nonneg_float, nonneg_int, positive_float, positive_int, require_pictures)
+                                   load_run_checkpoint, log_callbacks, nonneg_float, nonneg_int, positive_float,
+                                   positive_int, require_pictures)
 from rankfield.errors import InputError
 from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args, show
 from rankfield.nerf.poses import POSE_MODELS, default_lr_pose_end
