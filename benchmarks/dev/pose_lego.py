@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--hidden", type=int, default=None, help="warp coupling hidden units (authors: 128)")
     ap.add_argument("--no-c2f", action="store_true",
                     help="every PE band of the field open from step 0 (the default since 2026-12-06; --field-c2f 0.1 0.5 = BARF)")
+    ap.add_argument("--pixel-jitter", action="store_true",
+                    help="rays through uniform points of their pixels (lego_100's pixels are area averages)")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -87,7 +89,8 @@ def main():
         wcfg = replace(wcfg, coarse_to_fine=tuple(a.warp_c2f))
     if a.no_warp_c2f:
         wcfg = replace(wcfg, coarse_to_fine=None)
-    cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, frames_per_step=a.frames, lr_field=a.lr_field,
+    cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, frames_per_step=a.frames, pixel_jitter=a.pixel_jitter,
+                      lr_field=a.lr_field,
                       lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end or default_lr_pose_end(a.model),
                       render=RenderConfig(n_samples=a.samples), pose_warmup=a.pose_warmup,
                       pose_lr_ramp=a.pose_lr_ramp, progress=False)

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from rankfield import TrainingDivergedError, load_checkpoint
-from rankfield.nerf import (FieldConfig, RadianceField, RenderConfig, SE3Refinement, TrainConfig, fit_pose_nerf,
-                            generate_procedural_scene, load_blender, train_scene)
+from rankfield.nerf import (FieldConfig, FixedPoses, RadianceField, RenderConfig, SE3Refinement, TrainConfig,
+                            fit_pose_nerf, generate_procedural_scene, load_blender, train_scene)
 from rankfield.nerf.camera import look_at
 from rankfield.nerf.evaluate import refine_test_poses
 from rankfield.nerf.camera import Intrinsics, pixel_points, rays_from_poses
@@ -185,3 +185,34 @@ def test_pose_lr_ramp_rises_linearly_from_the_first_pose_step(tiny_scene):
     assert [lrs[s] for s in (2, 3, 4, 5, 6)] == [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3]
     assert {round(f, 9) for _, _, f in seen} == {2e-3}
     assert not torch.equal(pm.xi.detach(), torch.zeros_like(pm.xi))
+
+
+def test_pixel_jitter_casts_rays_through_uniform_points_of_their_pixels(tiny_scene):
+    """``pixel_jitter=False`` casts every ray through its pixel's centre; ``True`` through a uniform point of the
+    pixel: offsets in (-0.5, 0.5) with mean 0 and variance 1/12 in each axis (an area-averaged pixel's footprint)."""
+    train, _ = tiny_scene
+    cam = train.intrinsics
+
+    class Spy(FixedPoses):
+        def rays_and_regularization(self, idx, points_cam):
+            seen.append(points_cam.detach().reshape(-1, 3).clone())
+            return super().rays_and_regularization(idx, points_cam)
+
+    def offsets(jitter):
+        seen.clear()
+        cfg = TrainConfig(steps=20, rays_per_step=240, pixel_jitter=jitter, render=RenderConfig(n_samples=4),
+                          log_every=10, progress=False)
+        train_scene(train, RadianceField(FieldConfig(width=8, depth=1, n_frequencies=2, dir_frequencies=0)),
+                    Spy(train.poses), cfg)
+        pts = torch.cat(seen)
+        u = pts[:, 0] * cam.fx + cam.cx  # continuous pixel coordinates (pixel k spans [k, k + 1))
+        v = -pts[:, 1] * cam.fy + cam.cy
+        return torch.stack([u, v], -1).double() % 1.0 - 0.5  # offset from the pixel's centre
+
+    seen = []
+    centred = offsets(False)
+    assert centred.abs().max() < 1e-4
+    off = offsets(True)  # 20 x 240 rays
+    assert off.abs().max() < 0.5
+    assert off.mean(0).abs().max() < 0.02  # standard error 0.29 / sqrt(4800) = 0.004
+    assert torch.allclose(off.var(0), torch.full((2,), 1 / 12, dtype=off.dtype), atol=0.006)
