@@ -18,6 +18,7 @@ import torch
 from rankfield.nerf import RenderConfig, TrainConfig, fit_pose_nerf, load_blender, perturb_poses_barf
 from rankfield.nerf.pipeline import default_configs
 from rankfield.nerf.poses import default_lr_pose_end
+from rankfield.nerf.geometry import so3_log
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "lego_100"
 
@@ -58,6 +59,7 @@ def main():
                     help="every PE band of the field open from step 0 (the default since 2026-12-06; --field-c2f 0.1 0.5 = BARF)")
     ap.add_argument("--pixel-jitter", action="store_true",
                     help="rays through uniform points of their pixels (lego_100's pixels are area averages)")
+    ap.add_argument("--save-poses", default=None, help="write the aligned and GT poses to this .pt file")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -104,10 +106,15 @@ def main():
     aligned, gt = res.errors["aligned"], train.poses.double()
     t_w2c = lambda p: -(p[:, :3, :3].transpose(-1, -2) @ p[:, :3, 3:])[..., 0]  # noqa: E731
     diff = t_w2c(aligned) - t_w2c(gt)
+    # the rotation error in each GT camera's frame (x right, y up, z backwards): pitch, yaw (image shifts) and roll
+    axes = torch.rad2deg(so3_log(gt[:, :3, :3].transpose(-1, -2) @ aligned[:, :3, :3])).abs().median(0).values
+    if a.save_poses:
+        torch.save({"aligned": aligned, "gt": gt, "init": init}, a.save_poses)
     print(json.dumps({"tag": a.tag, **{k: v for k, v in vars(a).items() if k != "tag"},
                       "curve_rot": [round(x, 2) for x in c["rotation_deg"]],
                       "curve_trans100": [round(100 * x, 1) for x in c["translation"]],
                       "rot": round(m["rotation_deg"], 3), "rot_median": round(m["rotation_deg_median"], 3), "trans100": round(100 * m["translation"], 2),
+                      "rot_pitch_yaw_roll_median": [round(float(x), 3) for x in axes],
                       "trans100_axial_median": round(100 * float(diff[:, 2].abs().median()), 2),
                       "trans100_lateral_median": round(100 * float(diff[:, :2].norm(dim=-1).median()), 2),
                       "trans100_median": round(100 * float(diff.norm(dim=-1).median()), 2),
