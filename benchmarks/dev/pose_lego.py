@@ -32,6 +32,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rays", type=int, default=480)
     ap.add_argument("--samples", type=int, default=24)
+    ap.add_argument("--importance", type=int, default=0, help="samples a ray drawn from the first pass's weights")
     ap.add_argument("--frames", type=int, default=None)
     ap.add_argument("--lr-pose", type=float, default=3e-3)
     ap.add_argument("--lr-pose-end", type=float, default=None,
@@ -94,7 +95,7 @@ def main():
     cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, frames_per_step=a.frames, pixel_jitter=a.pixel_jitter,
                       lr_field=a.lr_field,
                       lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end or default_lr_pose_end(a.model),
-                      render=RenderConfig(n_samples=a.samples), pose_warmup=a.pose_warmup,
+                      render=RenderConfig(n_samples=a.samples, n_importance=a.importance), pose_warmup=a.pose_warmup,
                       pose_lr_ramp=a.pose_lr_ramp, progress=False)
     t0 = time.perf_counter()
     res = fit_pose_nerf(train, test, init, a.model, field_config=fcfg, warp_config=wcfg, train_config=cfg,

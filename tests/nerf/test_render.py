@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from rankfield.nerf.camera import Intrinsics, look_at, pixel_points, rays_from_poses
-from rankfield.nerf.render import RenderConfig, render_image, render_rays, sample_depths, volume_render
+from rankfield.nerf.render import (RenderConfig, render_image, render_rays, sample_depths, sample_importance,
+                                   volume_render)
 
 
 def test_constant_density_opacity_matches_beer_lambert():
@@ -117,3 +118,33 @@ def test_view_direction_bands_follow_the_window_when_annealed():
     plain = RadianceField(FieldConfig(width=16, depth=1, dir_frequencies=4, coarse_to_fine=(0.1, 0.5)))
     plain.set_progress(0.0)
     assert torch.equal(plain.dir_encoder.band_weights(), torch.ones(4))
+
+
+class _Slab(torch.nn.Module):
+    """Density 50 in the slab 3.0 < depth < 3.4 (rays along -z from the origin), colour varying with depth."""
+
+    def forward(self, x, d=None):
+        depth = -x[..., 2]
+        sigma = torch.where((depth > 3.0) & (depth < 3.4), 50.0, 0.0)
+        rgb = torch.stack([(depth - 3.0) / 0.4, 1 - (depth - 3.0) / 0.4, torch.full_like(depth, 0.5)], -1)
+        return sigma, rgb.clamp(0, 1)
+
+
+def test_importance_samples_concentrate_where_the_weights_are_and_render_closer_to_the_integral():
+    o, d = torch.zeros(16, 3), torch.tensor([0.0, 0.0, -1.0]).expand(16, 3)
+    t = sample_depths(16, 2.0, 6.0, 8, stratified=False)
+    w = volume_render(*_Slab()(o[:, None] + t[..., None] * d[:, None]), t, d)["weights"]
+    fine = sample_importance(t, w, 32, stratified=True, generator=torch.Generator().manual_seed(0))
+    # the slab covers 10% of the depth range and holds the coarse weights: nearly every draw lands in the bins
+    # between the coarse samples around it (midpoints 2.75 .. 3.75)
+    assert fine.shape == (16, 32) and bool((fine[:, 1:] >= fine[:, :-1]).all())
+    assert float(((fine > 2.75) & (fine < 3.75)).float().mean()) > 0.95
+    exact = render_rays(_Slab(), o[:1], d[:1], RenderConfig(n_samples=4096, stratified=False), 2.0, 6.0)["rgb"]
+    uniform = render_rays(_Slab(), o[:1], d[:1], RenderConfig(n_samples=40, stratified=False), 2.0, 6.0)["rgb"]
+    hier = render_rays(_Slab(), o[:1], d[:1], RenderConfig(n_samples=8, n_importance=32, stratified=False), 2.0, 6.0)
+    # same 40 samples a ray: measured errors 0.077 (uniform) and 0.0025 (8 + 32 importance)
+    err_u, err_h = float((uniform - exact).abs().max()), float((hier["rgb"] - exact).abs().max())
+    assert err_h < 0.25 * err_u and err_h < 0.01, (err_u, err_h)
+    assert hier["weights"].shape == (1, 40)
+    with pytest.raises(Exception, match="n_importance"):
+        RenderConfig(n_importance=-1).validate()

@@ -23,7 +23,7 @@ import torch
 from rankfield._config import Config
 from rankfield.errors import InputError
 
-__all__ = ["RenderConfig", "sample_depths", "volume_render", "render_rays", "render_image"]
+__all__ = ["RenderConfig", "sample_depths", "sample_importance", "volume_render", "render_rays", "render_image"]
 
 
 @dataclass
@@ -32,6 +32,10 @@ class RenderConfig(Config):
 
     Attributes:
         n_samples: samples per ray (BARF uses 128).
+        n_importance: further samples per ray drawn from the weights of the first ``n_samples`` (NeRF's
+            hierarchical sampling with one field): a pass without gradients at the ``n_samples`` depths gives the
+            weights, ``n_importance`` depths are drawn from them (:func:`sample_importance`), and the field is
+            rendered with gradients at all of them. 0: off.
         stratified: jitter samples within their bins during training (evaluation is always deterministic).
         inverse_depth: sample uniformly in ``1/t`` (forward-facing scenes).
         white_background: composite remaining transmittance on white (True) or black (False).
@@ -48,6 +52,7 @@ class RenderConfig(Config):
     """
 
     n_samples: int = 48
+    n_importance: int = 0
     stratified: bool = True
     inverse_depth: bool = False
     white_background: bool = True
@@ -60,6 +65,8 @@ class RenderConfig(Config):
             raise InputError("opaque_far samples disparity down to 0: it needs inverse_depth=True")
         if self.n_samples < 2 or self.chunk < 1:
             raise InputError(f"n_samples must be >= 2 and chunk >= 1, got {self.n_samples}, {self.chunk}")
+        if self.n_importance < 0 or (self.n_importance and self.n_samples < 3):
+            raise InputError(f"n_importance must be >= 0 (and needs n_samples >= 3), got {self.n_importance}")
         return self
 
 
@@ -85,6 +92,44 @@ def sample_depths(n_rays: int, near: float, far: float, n_samples: int, stratifi
     if inverse_depth:
         return 1.0 / (1.0 / near * (1 - s) + 1.0 / far * s).clamp(min=1e-6 / near)  # s -> 1 with far = inf
     return near + (far - near) * s
+
+
+def sample_importance(t: torch.Tensor, weights: torch.Tensor, n: int, stratified: bool = True,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+    """``(R, n)`` increasing depths drawn from the piecewise-constant density that ``weights`` put on the bins
+    between neighbouring depths ``t`` (NeRF's ``sample_pdf``: the bins are the midpoints of ``t``, the first
+    and last weights are left out, a small floor keeps empty rays sampled evenly).
+
+    Args:
+        t: ``(R, S)`` increasing depths, S >= 3; weights: ``(R, S)`` their compositing weights.
+        n: depths per ray; stratified: one uniform draw in each of ``n`` equal slices of the CDF (training),
+            else the slices' centres (deterministic).
+
+    Example:
+        >>> import torch
+        >>> from rankfield.nerf.render import sample_importance
+        >>> t = torch.linspace(2.0, 6.0, 9)[None]
+        >>> w = torch.tensor([[0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]])  # all weight at depth 4
+        >>> d = sample_importance(t, w, 4, stratified=False)
+        >>> bool(((d > 3.7) & (d < 4.3)).all())
+        True
+    """
+    mids = 0.5 * (t[:, 1:] + t[:, :-1])  # (R, S-1) bin edges
+    w = weights[:, 1:-1].detach() + 1e-5
+    cdf = torch.cat([torch.zeros_like(w[:, :1]), torch.cumsum(w / w.sum(-1, keepdim=True), -1)], -1)
+    R = t.shape[0]
+    base = torch.arange(n, dtype=t.dtype, device=t.device) / n
+    if stratified:
+        u = base + torch.rand(R, n, generator=generator).to(device=t.device, dtype=t.dtype) / n
+    else:
+        u = (base + 0.5 / n).expand(R, n)
+    u = u.contiguous()
+    above = torch.searchsorted(cdf.contiguous(), u, right=True).clamp(1, cdf.shape[-1] - 1)
+    below = above - 1
+    c0, c1 = cdf.gather(-1, below), cdf.gather(-1, above)
+    b0, b1 = mids.gather(-1, below), mids.gather(-1, above)
+    frac = ((u - c0) / (c1 - c0).clamp(min=1e-8)).clamp(0, 1)
+    return (b0 + frac * (b1 - b0)).detach()
 
 
 def volume_render(sigma: torch.Tensor, rgb: torch.Tensor, t: torch.Tensor, dirs: torch.Tensor,
@@ -143,6 +188,14 @@ def render_rays(field, origins: torch.Tensor, dirs: torch.Tensor, config: Render
     t = sample_depths(R, near, math.inf if config.opaque_far else far, config.n_samples,
                       stratified=train and config.stratified, inverse_depth=config.inverse_depth,
                       device=origins.device, generator=generator)
+    if config.n_importance:
+        with torch.no_grad():
+            pts = origins[:, None, :] + t[..., None] * dirs[:, None, :]
+            sigma, rgb = field(pts, dirs[:, None, :].expand_as(pts))
+            w = volume_render(sigma, rgb, t, dirs, config.white_background, opaque_last=config.opaque_far)["weights"]
+            fine = sample_importance(t, w, config.n_importance, stratified=train and config.stratified,
+                                     generator=generator)
+        t = torch.sort(torch.cat([t, fine], -1), -1).values
     pts = origins[:, None, :] + t[..., None] * dirs[:, None, :]
     sigma, rgb = field(pts, dirs[:, None, :].expand_as(pts))
     return volume_render(sigma, rgb, t, dirs, config.white_background, opaque_last=config.opaque_far)
