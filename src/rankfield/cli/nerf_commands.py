@@ -42,6 +42,7 @@ _TRAIN_OPTIONS = (
         shown=_given_or_protocol("pose_prior", ", which keeps given poses from drifting")),
     Opt("rays_per_step", "--rays", positive_int),
     Opt("render.n_samples", "--samples", positive_int),
+    Opt("render.n_importance", "--importance", nonneg_int),
     Opt("lr_field", "--lr-field", positive_float, default=None, shown=_given_or_protocol("lr_field")),
     Opt("lr_pose", "--lr-pose", positive_float, default=None, shown=_given_or_protocol("lr_pose")),
     Opt("lr_pose_end", "--lr-pose-end", positive_float,
