@@ -24,7 +24,8 @@ def parse(spec: str) -> dict:
         k, v = item.split("=")
         if k not in kinds:
             raise SystemExit(f"not an RKTVConfig field: {k}")
-        out[k] = int(v) if k in ("width", "depth", "steps", "refine_steps") else float(v) if v != "auto" else v
+        out[k] = (None if v == "None" else int(v) if k in ("width", "depth", "steps", "refine_steps")
+                  else float(v) if v != "auto" else v)
     return out
 
 

@@ -9,13 +9,13 @@ Examples:
     >>> from rankfield.dynamics import RKTVConfig, discover, get_system, add_noise, metrics, validate_model
     >>> lorenz = get_system("lorenz")
     >>> t, x = lorenz.simulate()                          # 1000 samples, dt 0.01
-    >>> result = discover(add_noise(x, 0.1, seed=0), t,   # RKTV-INR + automatic threshold + 2 refinements (~30 s)
+    >>> result = discover(add_noise(x, 0.1, seed=0), t,   # RKTV-INR + automatic threshold + 2 refinements (~10 s)
     ...                   config=RKTVConfig(progress=False))
     >>> metrics.support_recovered(result.coefficients, lorenz.true_coefficients(2))  # the right terms
     True
     >>> print("\\n".join(result.format_equations(precision=1)))  # true: -10 x + 10 y; 28 x - y - x z; -2.67 z + x y
-    dx/dt = -10.0 x + 9.9 y
-    dy/dt = 27.7 x - 0.9 y - 1.0 x z
+    dx/dt = -9.9 x + 9.9 y
+    dy/dt = 27.6 x - 0.9 y - 1.0 x z
     dz/dt = -2.7 z + 1.0 x y
     >>> report = validate_model(result.model, t, x)       # integrate the model with torchdiffeq
     >>> sorted(report)[:3]
