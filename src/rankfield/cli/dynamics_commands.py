@@ -151,20 +151,23 @@ def _plan(x, cfg, refine, auto_passes: int, auto_noise: float, degree: int, crit
         >>> import numpy as np
         >>> from rankfield.dynamics import RKTVConfig
         >>> _plan(np.zeros((1000, 3)), RKTVConfig(), "auto", 2, 0.03, 2, "bic", None)  # doctest: +NORMALIZE_WHITESPACE
-        'plan: RKTV-INR denoises 1000 samples x 3 states (2000 steps), then 2 model-in-the-loop passes of 1000
-        steps if the estimated noise is at least 3% of the signal; SINDy, polynomials of degree 2, threshold by bic'
+        'plan: RKTV-INR denoises 1000 samples x 3 states (up to 2000 steps, each pass ending once its loss
+        flattens), then 2 model-in-the-loop passes of up to 1000 steps if the estimated noise is at least 3% of the
+        signal; SINDy, polynomials of degree 2, threshold by bic'
     """
     n, d = x.shape
+    upto = "up to " if cfg.stop_tol is not None else ""
     if refine == "auto":
-        then = (f"then {auto_passes} model-in-the-loop passes of {cfg.refine_steps} steps if the estimated noise is "
-                f"at least {auto_noise:.0%} of the signal")
+        then = (f"then {auto_passes} model-in-the-loop passes of {upto}{cfg.refine_steps} steps if the estimated "
+                f"noise is at least {auto_noise:.0%} of the signal")
     elif int(refine) > 0:
-        then = f"then {int(refine)} model-in-the-loop passes of {cfg.refine_steps} steps"
+        then = f"then {int(refine)} model-in-the-loop passes of {upto}{cfg.refine_steps} steps"
     else:
         then = "no refinement"
     rule = f"fixed threshold {threshold:g}" if threshold is not None else f"threshold by {criterion}"
-    return (f"plan: RKTV-INR denoises {n} samples x {d} states ({cfg.steps} steps), {then}; SINDy, polynomials "
-            f"of degree {degree}, {rule}")
+    stop = ", each pass ending once its loss flattens" if cfg.stop_tol is not None else ""
+    return (f"plan: RKTV-INR denoises {n} samples x {d} states ({upto}{cfg.steps} steps{stop}), {then}; SINDy, "
+            f"polynomials of degree {degree}, {rule}")
 
 
 def run_discover(args) -> int:
