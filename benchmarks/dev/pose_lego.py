@@ -93,8 +93,7 @@ def main():
     if a.no_warp_c2f:
         wcfg = replace(wcfg, coarse_to_fine=None)
     cfg = TrainConfig(steps=a.steps, rays_per_step=a.rays, frames_per_step=a.frames, pixel_jitter=a.pixel_jitter,
-                      lr_field=a.lr_field,
-                      lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end or default_lr_pose_end(a.model),
+                      lr_field=a.lr_field, lr_pose=a.lr_pose, lr_pose_end=a.lr_pose_end or default_lr_pose_end(a.model),
                       render=RenderConfig(n_samples=a.samples, n_importance=a.importance), pose_warmup=a.pose_warmup,
                       pose_lr_ramp=a.pose_lr_ramp, progress=False)
     t0 = time.perf_counter()

@@ -160,7 +160,8 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     ck = load_run_checkpoint(args, CHECKPOINT_KIND)
     init_c2w = ck["extra"].get("init_c2w") if ck is not None else None
     check_memory(4.0 * 3 * 4 * args.views * args.size ** 2 if args.data is None else 0, "the procedural scene")
-    check_memory(4.0 * args.rays * args.samples * 2000, f"{args.rays} rays x {args.samples} samples per step", device)
+    samples = args.samples + args.importance  # the pass with gradients holds both
+    check_memory(4.0 * args.rays * samples * 2000, f"{args.rays} rays x {samples} samples per step", device)
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:  # the procedural scene is rendered there and read back
         train, test, what = _load(args, Path(tmp))
