@@ -46,7 +46,8 @@ COLOURS = {"se3": "C0", "se3_camera": "C1", "warp": "C2"}
 
 
 # the CPU protocol rankfield fit-scene runs by default (rays, samples, field LR), defined once in the library
-RAYS_SAMPLES = f"{CPU_PROTOCOL.rays_per_step} rays x {CPU_PROTOCOL.render.n_samples} samples"
+RAYS_SAMPLES = (f"{CPU_PROTOCOL.rays_per_step} rays x {CPU_PROTOCOL.render.n_samples} samples"
+                + (f" + {CPU_PROTOCOL.render.n_importance} importance" if CPU_PROTOCOL.render.n_importance else ""))
 
 
 def run_scene(name, train, test, init, steps, device, methods=METHODS, log=print, seed=0, curve_every=None):

@@ -48,13 +48,14 @@ def test_every_generated_option_takes_the_presets_default_and_the_documented_hel
 def test_fit_scene_defaults_are_the_cpu_protocol_and_help_shows_them(capsys):
     from rankfield.nerf.train import CPU_PROTOCOL, TrainConfig
 
-    assert (CPU_PROTOCOL.rays_per_step, CPU_PROTOCOL.render.n_samples, CPU_PROTOCOL.lr_field) == (480, 24, 3e-3)
+    assert (CPU_PROTOCOL.rays_per_step, CPU_PROTOCOL.render.n_samples, CPU_PROTOCOL.render.n_importance,
+            CPU_PROTOCOL.lr_field) == (480, 16, 24, 3e-3)
     assert CPU_PROTOCOL.lr_field_end == TrainConfig.lr_field_end
     args = build_parser().parse_args(["fit-scene"])
-    assert (args.rays, args.samples, args.lr_field) == (480, 24, None)  # None: resolved from the data and --init
+    assert (args.rays, args.samples, args.importance, args.lr_field) == (480, 16, 24, None)  # None: resolved from the data and --init
     assert main(["fit-scene", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    for piece in ("rays per step (default: 480)", "samples per ray (BARF uses 128) (default: 24)",
+    for piece in ("rays per step (default: 480)", "samples per ray (BARF uses 128) (default: 16)",
                   "field Adam learning rate at the start, decayed exponentially to lr_field_end (default: 0.001 to "
                   "register forward-facing (LLFF) data; 0.003 otherwise)",
                   "(default: 0.0001 for se3, 0.001 for the warp, at most --lr-pose; 0.001 (held) to register "
