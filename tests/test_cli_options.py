@@ -176,7 +176,7 @@ def test_discover_options_are_generated_from_rktvconfig_and_discoverconfig():
 
     generated = {action.option_strings[0]: (preset, opt) for name, action, preset, opt in _generated()
                  if name == "discover"}
-    assert {"--steps", "--omega0", "--weight-tv", "--refine-steps", "--degree", "--criterion", "--threshold",
+    assert {"--steps", "--omega0", "--weight-tv", "--refine-steps", "--width", "--stop-tol", "--degree", "--criterion", "--threshold",
             "--refine", "--refine-support", "--trim", "--bias-weighting"} <= set(generated)
     assert isinstance(generated["--steps"][0], dynamics.RKTVConfig)
     assert isinstance(generated["--trim"][0], dynamics.DiscoverConfig)
@@ -191,3 +191,10 @@ def test_discover_options_are_generated_from_rktvconfig_and_discoverconfig():
     assert (args.omega0, args.weight_tv, args.trim, args.refine) == ("auto", 0.002, "auto", 1)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["discover", "--omega0", "fast"])
+    assert (args.width, args.stop_tol) == (rktv.width, rktv.stop_tol)
+    args = build_parser().parse_args(["discover", "--width", "80", "--stop-tol", "none"])
+    assert (args.width, args.stop_tol) == (80, None)  # the run of every step, the first author's width
+    assert build_parser().parse_args(["discover", "--stop-tol", "0.05"]).stop_tol == 0.05
+    for bad in (["--stop-tol", "1"], ["--stop-tol", "0"], ["--width", "0"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["discover", *bad])

@@ -104,16 +104,18 @@ def test_refine_flag_reaches_discover_and_the_outputs(tmp_path, capsys):
     assert config["discover"]["trim"] == 7
     _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "-1"], "refine")
     _fails(capsys, ["discover", _lv_csv(tmp_path), "--refine", "often"], "expected 'auto' or an integer >= 0")
+    _fails(capsys, ["discover", _lv_csv(tmp_path), "--stop-tol", "2"], "expected 'none' or a number in (0, 1)")
 
 
 def test_refine_auto_refines_a_noisy_record_and_says_why(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["discover", _lv_csv(tmp_path, noise=0.1), "--time-column", "time", "--steps", "40",
-                 "--refine-steps", "15", "--no-progress", "--out", str(out)])
+                 "--refine-steps", "15", "--width", "16", "--stop-tol", "none", "--no-progress", "--out", str(out)])
     text = capsys.readouterr().out
     assert code == 0 and "refinement: 2 pass(es) (refine auto: estimated noise >= 3% of the signal)" in text
     assert len(json.loads((out / "discover.json").read_text())["passes"]) == 3
-    assert json.loads((out / "config.json").read_text())["rktv"]["refine_steps"] == 15
+    rktv = json.loads((out / "config.json").read_text())["rktv"]
+    assert (rktv["refine_steps"], rktv["width"], rktv["stop_tol"]) == (15, 16, None)
     main(["discover", _lv_csv(tmp_path, noise=0.1), "--time-column", "time", "--steps", "20", "--criterion",
           "ensemble", "--no-progress", "--out", str(out)])
     assert "refinement: none (refine auto: not with the ensemble criterion)" in capsys.readouterr().out

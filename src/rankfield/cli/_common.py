@@ -115,6 +115,7 @@ positive_int = _number("positive_int", int, lambda v: v > 0, "a positive integer
 nonneg_int = _number("nonneg_int", int, lambda v: v >= 0, "an integer >= 0", "an integer >= 0")
 positive_float = _number("positive_float", float, lambda v: v > 0, "a positive number", "a finite positive number")
 nonneg_float = _number("nonneg_float", float, lambda v: v >= 0, "a number >= 0", "a finite number >= 0")
+open_fraction = _number("open_fraction", float, lambda v: 0 < v < 1, "a number in (0, 1)", "a number in (0, 1)")
 
 
 def load_run_checkpoint(args, kind: str):

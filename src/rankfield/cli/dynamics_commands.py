@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rankfield._io import atomic_write, check_memory
-from rankfield.cli._common import (add_common_options, adopt_stored_configs, nonneg_float, nonneg_int,
+from rankfield.cli._common import (add_common_options, adopt_stored_configs, nonneg_float, nonneg_int, open_fraction,
                                    positive_float, positive_int, require_pictures)
 from rankfield.cli._options import ConfigOption as Opt, add_config_options, config_from_args
 from rankfield._extras import pip_line
@@ -35,10 +35,24 @@ def _or_auto(convert):
     return parse
 
 
+def _or_none(convert):
+    """An option type that takes ``none`` (for ``None``) or what ``convert`` takes."""
+    def parse(text: str):
+        if text.lower() == "none":
+            return None
+        try:
+            return convert(text)
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"expected 'none' or {str(exc).removeprefix('expected ')}") from None
+    parse.__name__ = convert.__name__
+    return parse
+
+
 # RKTVConfig and DiscoverConfig fields set by options: default from the config, help from its docstring
 _RKTV_OPTIONS = (Opt("steps", "--steps", positive_int), Opt("omega0", "--omega0", _or_auto(positive_float)),
                  Opt("weight_tv", "--weight-tv", _or_auto(nonneg_float)),
-                 Opt("refine_steps", "--refine-steps", positive_int))
+                 Opt("refine_steps", "--refine-steps", positive_int), Opt("width", "--width", positive_int),
+                 Opt("stop_tol", "--stop-tol", _or_none(open_fraction)))
 _DISCOVER_OPTIONS = (Opt("degree", "--degree", positive_int, default=None, shown="the system's; 2 for CSV data"),
                      Opt("criterion", "--criterion"), Opt("threshold", "--threshold", positive_float),
                      Opt("refine", "--refine", _or_auto(nonneg_int)), Opt("refine_support", "--refine-support"),
