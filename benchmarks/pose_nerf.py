@@ -285,6 +285,11 @@ def fern_only(steps, device, t_all, methods, seeds=(0,), control_steps=0):
     print(f"wrote {path}")
 
 
+def _samples(render) -> str:
+    """Samples per ray of a RenderConfig as the tables show them: ``24`` or ``16 + 24`` (stratified + importance)."""
+    return f"{render.n_samples} + {render.n_importance}" if render.n_importance else str(render.n_samples)
+
+
 def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):
     """se3 against the warp on lego_100 over several noise draws (noise seed = training seed); writes the
     ``pose_nerf_seeds`` section with per-draw rows and the medians. With one of the two ``methods`` the other's
@@ -300,7 +305,8 @@ def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):
         init = perturb_poses_barf(train.poses, 0.15, seed=s)
         for r in run_scene("lego_100 (sigma 0.15)", train, test, init, steps, device, methods=list(methods), seed=s):
             r.pop("_curve", None)
-            rows.append({"seed": s, **r, "date": today, "field c2f": str(field_cfg.coarse_to_fine)})
+            rows.append({"seed": s, **r, "date": today, "field c2f": str(field_cfg.coarse_to_fine),
+                         "samples": _samples(CPU_PROTOCOL.render)})
     carried = []
     old = DOCS / "pose_nerf_seeds.json"
     if set(methods) != {"se3", "warp"} and old.exists():
@@ -308,6 +314,7 @@ def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):
             if r["method"] not in methods and r["seed"] in seeds and r["steps"] == steps:
                 r.setdefault("date", "before 2026-12-06")
                 r.setdefault("field c2f", "(0.1, 0.5)")
+                r.setdefault("samples", "24")  # the protocol's before 2026-12-06 (16 + 24 importance since)
                 carried.append(r)
     rows = sorted(rows + carried, key=lambda r: (r["seed"], r["method"]))
     keys = ["rot (deg)", "rel rot (deg)", "trans (x100)", "test PSNR", "train s"]
@@ -315,7 +322,7 @@ def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):
     for m in ("se3", "warp"):
         sub = [r for r in rows if r["method"] == m]
         med.append({"seed": "median", "method": m, **{k: float(np.median([r[k] for r in sub])) for k in keys}})
-    cols = ["seed", "method", "init rot (deg)"] + keys + ["field c2f", "date"]
+    cols = ["seed", "method", "init rot (deg)"] + keys + ["samples", "field c2f", "date"]
     wins = {k: sum(a[k] < b[k] for a, b in zip([r for r in rows if r["method"] == "warp"],
                                                   [r for r in rows if r["method"] == "se3"])) for k in keys[:3]}
     body = [f"se(3) against the invertible warp on lego_100 (BARF noise sigma 0.15) over {len(seeds)} noise draws "
@@ -329,7 +336,7 @@ def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):
     if carried:
         body[-1] += (f" This run trained {', '.join(methods)} only; the rows of "
                      f"{', '.join(sorted({r['method'] for r in carried}))} are the previous run's (their date and field "
-                     "coarse-to-fine window in the table).")
+                     "coarse-to-fine window and samples per ray in the table).")
     (DOCS / "pose_nerf_seeds.json").write_text(json.dumps({"rows": rows, "medians": med}, indent=1, default=float))
     text = "\n".join(body)
     path = write_section("pose_nerf_seeds", "Pose NeRF on lego over noise draws", text)
