@@ -52,10 +52,10 @@ def test_fit_scene_defaults_are_the_cpu_protocol_and_help_shows_them(capsys):
             CPU_PROTOCOL.lr_field) == (480, 16, 24, 3e-3)
     assert CPU_PROTOCOL.lr_field_end == TrainConfig.lr_field_end
     args = build_parser().parse_args(["fit-scene"])
-    assert (args.rays, args.samples, args.importance, args.lr_field) == (480, 16, 24, None)  # None: resolved from the data and --init
+    assert (args.rays, args.samples, args.importance, args.lr_field) == (480, None, None, None)  # from the data, --init
     assert main(["fit-scene", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    for piece in ("rays per step (default: 480)", "samples per ray (BARF uses 128) (default: 16)",
+    for piece in ("rays per step (default: 480)", "samples per ray (BARF uses 128) (default: 16; 24 to register forward-facing (LLFF) data)",
                   "field Adam learning rate at the start, decayed exponentially to lr_field_end (default: 0.001 to "
                   "register forward-facing (LLFF) data; 0.003 otherwise)",
                   "(default: 0.0001 for se3, 0.001 for the warp, at most --lr-pose; 0.001 (held) to register "

@@ -91,9 +91,8 @@ def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_every_band(
     field has no coarse-to-fine window; --init file keeps GIVEN_POSES; an explicit option wins."""
     from rankfield.nerf.train import CPU_PROTOCOL, FORWARD_FACING, GIVEN_POSES
 
-    common = ["--llff-factor", "8", "--steps", "2", "--rays", "16", "--samples", "4", "--no-progress",
-              "--test-time-refine", "0"]
-    runs = {"identity": [], "file": [], "explicit": ["--lr-pose-end", "1e-4", "--lr-field", "2e-3"]}
+    common = ["--llff-factor", "8", "--steps", "2", "--rays", "16", "--no-progress", "--test-time-refine", "0"]
+    runs = {"identity": [], "file": [], "explicit": ["--lr-pose-end", "1e-4", "--lr-field", "2e-3", "--importance", "8"]}
     cfg = {}
     for name, extra in runs.items():
         init = "identity" if name != "file" else "file"
@@ -108,3 +107,8 @@ def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_every_band(
     assert (given["lr_pose"], given["lr_field"], given["pose_lr_ramp"]) == (GIVEN_POSES["lr_pose"], CPU_PROTOCOL.lr_field, 0)
     explicit = cfg["explicit"]["train"]
     assert (explicit["lr_pose"], explicit["lr_pose_end"], explicit["lr_field"]) == (1e-3, 1e-4, 2e-3)
+    # samples per ray: 24 uniform to register forward-facing data (FORWARD_FACING), the protocol's 16 + 24 otherwise
+    samples = {name: (c["train"]["render"]["n_samples"], c["train"]["render"]["n_importance"]) for name, c in cfg.items()}
+    ff, protocol = FORWARD_FACING["render"], CPU_PROTOCOL.render
+    assert samples == {"identity": (ff.n_samples, ff.n_importance), "file": (protocol.n_samples, protocol.n_importance),
+                       "explicit": (ff.n_samples, 8)} and (ff.n_samples, ff.n_importance) == (24, 0)

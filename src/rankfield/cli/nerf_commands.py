@@ -41,8 +41,11 @@ _TRAIN_OPTIONS = (
     Opt("pose_prior", "--pose-prior", nonneg_float, default=None,
         shown=_given_or_protocol("pose_prior", ", which keeps given poses from drifting")),
     Opt("rays_per_step", "--rays", positive_int),
-    Opt("render.n_samples", "--samples", positive_int),
-    Opt("render.n_importance", "--importance", nonneg_int),
+    Opt("render.n_samples", "--samples", positive_int, default=None,
+        shown=f"{CPU_PROTOCOL.render.n_samples}; {FORWARD_FACING['render'].n_samples} to register forward-facing (LLFF) data"),
+    Opt("render.n_importance", "--importance", nonneg_int, default=None,
+        shown=f"{CPU_PROTOCOL.render.n_importance}; {FORWARD_FACING['render'].n_importance} to register forward-facing "
+              "(LLFF) data"),
     Opt("lr_field", "--lr-field", positive_float, default=None, shown=_given_or_protocol("lr_field")),
     Opt("lr_pose", "--lr-pose", positive_float, default=None, shown=_given_or_protocol("lr_pose")),
     Opt("lr_pose_end", "--lr-pose-end", positive_float,
@@ -160,8 +163,6 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     ck = load_run_checkpoint(args, CHECKPOINT_KIND)
     init_c2w = ck["extra"].get("init_c2w") if ck is not None else None
     check_memory(4.0 * 3 * 4 * args.views * args.size ** 2 if args.data is None else 0, "the procedural scene")
-    samples = args.samples + args.importance  # the pass with gradients holds both
-    check_memory(4.0 * args.rays * samples * 2000, f"{args.rays} rays x {samples} samples per step", device)
     out = Path(args.out)
     with tempfile.TemporaryDirectory() as tmp:  # the procedural scene is rendered there and read back
         train, test, what = _load(args, Path(tmp))
@@ -179,9 +180,13 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     given = {"lr_field": CPU_PROTOCOL.lr_field, "pose_lr_ramp": CPU_PROTOCOL.pose_lr_ramp, **given}
     if train.forward_facing and kind not in ("file", "gt"):
         given.update(FORWARD_FACING)
+    render = given.pop("render", CPU_PROTOCOL.render)
+    given.update(samples=render.n_samples, importance=render.n_importance)
     for name, value in given.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    samples = args.samples + args.importance  # the pass with gradients holds both
+    check_memory(4.0 * args.rays * samples * 2000, f"{args.rays} rays x {samples} samples per step", device)
     cfg = config_from_args(args, CPU_PROTOCOL, _TRAIN_OPTIONS, lr_field_end=min(CPU_PROTOCOL.lr_field_end, args.lr_field),
                            lr_pose_end=min(args.lr_pose_end or default_lr_pose_end(args.pose_model), args.lr_pose),
                            progress=not args.no_progress, seed=args.seed).validate()
