@@ -22,30 +22,27 @@ from rankfield._extras import pip_line
 from rankfield.errors import InputError
 
 
-def _or_auto(convert):
-    """An option type that takes ``auto`` or what ``convert`` takes."""
+def _or_word(word: str, value, convert):
+    """An option type that takes ``word`` (any case; parsed as ``value``) or what ``convert`` takes."""
     def parse(text: str):
-        if text == "auto":
-            return text
+        if text.lower() == word:
+            return value
         try:
             return convert(text)
         except argparse.ArgumentTypeError as exc:
-            raise argparse.ArgumentTypeError(f"expected 'auto' or {str(exc).removeprefix('expected ')}") from None
+            raise argparse.ArgumentTypeError(f"expected '{word}' or {str(exc).removeprefix('expected ')}") from None
     parse.__name__ = convert.__name__
     return parse
+
+
+def _or_auto(convert):
+    """An option type that takes ``auto`` or what ``convert`` takes."""
+    return _or_word("auto", "auto", convert)
 
 
 def _or_none(convert):
     """An option type that takes ``none`` (for ``None``) or what ``convert`` takes."""
-    def parse(text: str):
-        if text.lower() == "none":
-            return None
-        try:
-            return convert(text)
-        except argparse.ArgumentTypeError as exc:
-            raise argparse.ArgumentTypeError(f"expected 'none' or {str(exc).removeprefix('expected ')}") from None
-    parse.__name__ = convert.__name__
-    return parse
+    return _or_word("none", None, convert)
 
 
 # RKTVConfig and DiscoverConfig fields set by options: default from the config, help from its docstring
