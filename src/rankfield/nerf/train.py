@@ -129,7 +129,7 @@ FORWARD_FACING = {"lr_pose": 1e-3, "lr_pose_end": 1e-3, "lr_field": 1e-3, "pose_
 
 #: The short CPU protocol that ``rankfield fit-scene`` (its defaults) and ``benchmarks/pose_nerf.py`` share:
 #: 480 rays a step, each with 16 stratified samples and 24 more drawn from their weights (NeRF's importance
-#: sampling: the lego pose floor of 24 uniform samples halves at 1.2x their cost; evidence: ``docs/guide/nerf.md``,
+#: sampling: the lego pose error of 24 uniform samples halves, at twice their cost a step; ``docs/guide/nerf.md``,
 #: "Where it stands"), field LR 3e-3 decayed to 1e-4, a checkpoint every 500 steps where a checkpoint path is given.
 #: The other fields are :class:`TrainConfig`'s defaults.
 CPU_PROTOCOL = TrainConfig(rays_per_step=480, lr_field=3e-3, render=RenderConfig(n_samples=16, n_importance=24),
