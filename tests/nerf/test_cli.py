@@ -79,7 +79,7 @@ def test_fit_scene_with_the_defaults_keeps_a_users_exact_poses(tmp_path):
                      "--no-progress"]) == 0
         metrics[model] = json.loads((out / "metrics.json").read_text())
     se3, fixed = metrics["se3"], metrics["fixed"]
-    # measured: 0.15 deg (relative 0.21) after 1000 steps; test PSNR 20.77 dB against 20.37 with the poses fixed
+    # measured with 24 uniform samples: 0.15 deg (relative 0.21) after 1000 steps, test PSNR 20.77 dB against 20.37 fixed
     assert se3["rotation_deg"] < 0.3 and se3["relative_rotation_deg"] < 0.3, se3
     assert se3["test_psnr"] >= fixed["test_psnr"], (se3, fixed)
     config = json.loads((tmp_path / "se3" / "config.json").read_text())["train"]

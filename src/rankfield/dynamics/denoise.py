@@ -60,8 +60,7 @@ class RKTVConfig(Config):
     ``docs/guide/dynamics.md#rktv-inr-settings``.
 
     Attributes:
-        width: SIREN hidden width (48; the first author's code uses 3x80, which measured no more accurate on the
-            development systems at twice the time: ``docs/guide/dynamics.md#speed``).
+        width: SIREN hidden width (the first author's code uses 80; why 48: ``docs/guide/dynamics.md#speed``).
         depth: SIREN hidden layers.
         omega0: SIREN frequency ``omega_0`` (time is rescaled to ``[-1, 1]``), or ``"auto"`` (default):
             ``omega0 = 5 * max(1, c99 / 35)``, where ``c99`` is the number of cycles per record below which 99% of
