@@ -46,8 +46,12 @@ COLOURS = {"se3": "C0", "se3_camera": "C1", "warp": "C2"}
 
 
 # the CPU protocol rankfield fit-scene runs by default (rays, samples, field LR), defined once in the library
-RAYS_SAMPLES = (f"{CPU_PROTOCOL.rays_per_step} rays x {CPU_PROTOCOL.render.n_samples} samples"
-                + (f" + {CPU_PROTOCOL.render.n_importance} importance" if CPU_PROTOCOL.render.n_importance else ""))
+def _samples(render) -> str:
+    """Samples per ray of a RenderConfig as the tables show them: ``24`` or ``16 + 24`` (stratified + importance)."""
+    return f"{render.n_samples} + {render.n_importance}" if render.n_importance else str(render.n_samples)
+
+
+RAYS_SAMPLES = f"{CPU_PROTOCOL.rays_per_step} rays x {_samples(CPU_PROTOCOL.render)} samples"
 
 
 def run_scene(name, train, test, init, steps, device, methods=METHODS, log=print, seed=0, curve_every=None):
@@ -266,8 +270,9 @@ def fern_only(steps, device, t_all, methods, seeds=(0,), control_steps=0):
             f"(development used seed 1), the CLI's forward-facing preset: `FORWARD_FACING` = "
             f"{ {k: v for k, v in FORWARD_FACING.items() if k != 'render'} } (the pose LR does not decay), "
             f"{CPU_PROTOCOL.rays_per_step} rays x {_samples(FORWARD_FACING.get('render', CPU_PROTOCOL.render))} "
-            "samples, and every band of the field open from the first step (no coarse-to-fine). Relative rotation is the gauge-free error; identity starts at 7.76 deg. Medians over "
-            "the seeds, with the spread (min-max):", "",
+            "samples, and every band of the field open from the first step (no coarse-to-fine). Relative rotation "
+            "is the gauge-free error; identity starts at 7.76 deg. Medians over the seeds, with the spread (min-max):",
+            "",
             markdown_table(med, ["method", "seeds"] + keys + ["rel rot min-max", "rot min-max"]),
             "Targets (relative rotation < 1 deg and Sim(3) rotation < 2 deg within 60 CPU-minutes):", "", *targets, "",
             "Per seed:", "", markdown_table(rows, cols),
@@ -284,11 +289,6 @@ def fern_only(steps, device, t_all, methods, seeds=(0,), control_steps=0):
     path = write_section("pose_nerf_fern", "Pose NeRF: fern from identity (forward-facing preset)", text)
     print(text)
     print(f"wrote {path}")
-
-
-def _samples(render) -> str:
-    """Samples per ray of a RenderConfig as the tables show them: ``24`` or ``16 + 24`` (stratified + importance)."""
-    return f"{render.n_samples} + {render.n_importance}" if render.n_importance else str(render.n_samples)
 
 
 def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):

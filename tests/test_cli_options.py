@@ -55,7 +55,8 @@ def test_fit_scene_defaults_are_the_cpu_protocol_and_help_shows_them(capsys):
     assert (args.rays, args.samples, args.importance, args.lr_field) == (480, None, None, None)  # from the data, --init
     assert main(["fit-scene", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    for piece in ("rays per step (default: 480)", "samples per ray (BARF uses 128) (default: 16; 24 to register forward-facing (LLFF) data)",
+    for piece in ("rays per step (default: 480)",
+                  "samples per ray (BARF uses 128) (default: 16; 24 to register forward-facing (LLFF) data)",
                   "field Adam learning rate at the start, decayed exponentially to lr_field_end (default: 0.001 to "
                   "register forward-facing (LLFF) data; 0.003 otherwise)",
                   "(default: 0.0001 for se3, 0.001 for the warp, at most --lr-pose; 0.001 (held) to register "
@@ -176,8 +177,8 @@ def test_discover_options_are_generated_from_rktvconfig_and_discoverconfig():
 
     generated = {action.option_strings[0]: (preset, opt) for name, action, preset, opt in _generated()
                  if name == "discover"}
-    assert {"--steps", "--omega0", "--weight-tv", "--refine-steps", "--width", "--stop-tol", "--degree", "--criterion", "--threshold",
-            "--refine", "--refine-support", "--trim", "--bias-weighting"} <= set(generated)
+    assert {"--steps", "--omega0", "--weight-tv", "--refine-steps", "--width", "--stop-tol", "--degree", "--criterion",
+            "--threshold", "--refine", "--refine-support", "--trim", "--bias-weighting"} <= set(generated)
     assert isinstance(generated["--steps"][0], dynamics.RKTVConfig)
     assert isinstance(generated["--trim"][0], dynamics.DiscoverConfig)
     args = build_parser().parse_args(["discover"])

@@ -79,7 +79,8 @@ def test_fit_scene_with_the_defaults_keeps_a_users_exact_poses(tmp_path):
                      "--no-progress"]) == 0
         metrics[model] = json.loads((out / "metrics.json").read_text())
     se3, fixed = metrics["se3"], metrics["fixed"]
-    # measured with 24 uniform samples: 0.15 deg (relative 0.21) after 1000 steps, test PSNR 20.77 dB against 20.37 fixed
+    # measured with 24 uniform samples: 0.15 deg (relative 0.21) after 1000 steps, test PSNR 20.77 dB against
+    # 20.37 fixed
     assert se3["rotation_deg"] < 0.3 and se3["relative_rotation_deg"] < 0.3, se3
     assert se3["test_psnr"] >= fixed["test_psnr"], (se3, fixed)
     config = json.loads((tmp_path / "se3" / "config.json").read_text())["train"]
@@ -92,7 +93,8 @@ def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_every_band(
     from rankfield.nerf.train import CPU_PROTOCOL, FORWARD_FACING, GIVEN_POSES
 
     common = ["--llff-factor", "8", "--steps", "2", "--rays", "16", "--no-progress", "--test-time-refine", "0"]
-    runs = {"identity": [], "file": [], "explicit": ["--lr-pose-end", "1e-4", "--lr-field", "2e-3", "--importance", "8"]}
+    runs = {"identity": [], "file": [],
+            "explicit": ["--lr-pose-end", "1e-4", "--lr-field", "2e-3", "--importance", "8"]}
     cfg = {}
     for name, extra in runs.items():
         init = "identity" if name != "file" else "file"
@@ -108,7 +110,8 @@ def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_every_band(
     explicit = cfg["explicit"]["train"]
     assert (explicit["lr_pose"], explicit["lr_pose_end"], explicit["lr_field"]) == (1e-3, 1e-4, 2e-3)
     # samples per ray: 24 uniform to register forward-facing data (FORWARD_FACING), the protocol's 16 + 24 otherwise
-    samples = {name: (c["train"]["render"]["n_samples"], c["train"]["render"]["n_importance"]) for name, c in cfg.items()}
+    samples = {name: (c["train"]["render"]["n_samples"], c["train"]["render"]["n_importance"])
+               for name, c in cfg.items()}
     ff, protocol = FORWARD_FACING["render"], CPU_PROTOCOL.render
     assert samples == {"identity": (ff.n_samples, ff.n_importance), "file": (protocol.n_samples, protocol.n_importance),
                        "explicit": (ff.n_samples, 8)} and (ff.n_samples, ff.n_importance) == (24, 0)

@@ -29,6 +29,12 @@ def _given_or_protocol(name: str, why: str = "") -> str:
     return "; ".join(parts + [f"{show(getattr(CPU_PROTOCOL, name))} otherwise"])
 
 
+def _render_default(name: str) -> str:
+    """Help text of a RenderConfig default: the protocol's, and FORWARD_FACING's for registering LLFF data."""
+    return (f"{show(getattr(CPU_PROTOCOL.render, name))}; {show(getattr(FORWARD_FACING['render'], name))} to register "
+            "forward-facing (LLFF) data")
+
+
 # TrainConfig fields set by options: default, help and type from CPU_PROTOCOL and TrainConfig's docstring;
 # default=None where the command resolves the default itself (from the data, --init or --pose-model)
 _TRAIN_OPTIONS = (
@@ -41,11 +47,8 @@ _TRAIN_OPTIONS = (
     Opt("pose_prior", "--pose-prior", nonneg_float, default=None,
         shown=_given_or_protocol("pose_prior", ", which keeps given poses from drifting")),
     Opt("rays_per_step", "--rays", positive_int),
-    Opt("render.n_samples", "--samples", positive_int, default=None,
-        shown=f"{CPU_PROTOCOL.render.n_samples}; {FORWARD_FACING['render'].n_samples} to register forward-facing (LLFF) data"),
-    Opt("render.n_importance", "--importance", nonneg_int, default=None,
-        shown=f"{CPU_PROTOCOL.render.n_importance}; {FORWARD_FACING['render'].n_importance} to register forward-facing "
-              "(LLFF) data"),
+    Opt("render.n_samples", "--samples", positive_int, default=None, shown=_render_default("n_samples")),
+    Opt("render.n_importance", "--importance", nonneg_int, default=None, shown=_render_default("n_importance")),
     Opt("lr_field", "--lr-field", positive_float, default=None, shown=_given_or_protocol("lr_field")),
     Opt("lr_pose", "--lr-pose", positive_float, default=None, shown=_given_or_protocol("lr_pose")),
     Opt("lr_pose_end", "--lr-pose-end", positive_float,
