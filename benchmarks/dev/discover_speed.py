@@ -35,7 +35,18 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--noise", type=float, default=0.1)
+    ap.add_argument("--unfused", action="store_true",
+                    help="Adam's per-parameter loop instead of the fused kernel (the denoiser's optimizer before "
+                         "2026-12-06, seventh session)")
     a = ap.parse_args()
+    if a.unfused:
+        adam = torch.optim.Adam
+
+        def unfused(params, **kw):
+            kw.pop("fused", None)
+            return adam(params, **kw)
+
+        torch.optim.Adam = unfused
     torch.set_num_threads(a.threads)
     lorenz = get_system("lorenz")
     t, x = lorenz.simulate()
@@ -49,7 +60,7 @@ def main():
             res = discover(xn, t, config=cfg)
             secs.append(time.perf_counter() - t0)
             exact = bool(metrics.support_recovered(res.coefficients, truth))
-        print(json.dumps({"variant": spec or "defaults", "threads": a.threads, "median_s": round(statistics.median(secs), 2),
+        print(json.dumps({"variant": spec or "defaults", "adam": "unfused" if a.unfused else "fused", "threads": a.threads, "median_s": round(statistics.median(secs), 2),
                           "runs_s": [round(s, 2) for s in secs], "exact": exact,
                           "wrong": int(metrics.wrong_terms(res.coefficients, truth))}), flush=True)
 

@@ -110,6 +110,19 @@ def test_stop_tol_ends_a_converged_fit_early_and_keeps_the_fit():
     assert e_early < 1.5 * e_full, (stopped_at, e_early, e_full)
 
 
+def test_the_fit_steps_with_fused_adam_and_matches_the_per_parameter_loop(monkeypatch):
+    t, x, dx, y = _vdp()
+    cfg = RKTVConfig(steps=60, stop_tol=None, progress=False)
+    den = RKTVDenoiser(cfg)
+    assert den._optim([torch.zeros(3, requires_grad=True)])["adam"].optimizer.defaults["fused"] is True
+    fused = RKTVDenoiser(cfg).fit(y, t)
+    adam = torch.optim.Adam
+    monkeypatch.setattr(torch.optim, "Adam", lambda params, **kw: adam(params, **{**kw, "fused": None}))
+    loop = RKTVDenoiser(cfg).fit(y, t)
+    assert fused.history_[0]["loss"][-1] < 0.5 * fused.history_[0]["loss"][0]  # it trained
+    np.testing.assert_allclose(fused.history_[0]["loss"], loop.history_[0]["loss"], rtol=1e-4)
+
+
 @pytest.mark.parametrize("x, t, match", [
     (np.array([[1.0, 2.0], [np.nan, 1.0], [2.0, 3.0], [1.0, 0.0]]), 0.1, "NaN"),
     (np.array([[1.0], [np.inf], [2.0], [1.0]]), 0.1, "NaN or Inf"),

@@ -467,7 +467,10 @@ class RKTVDenoiser:
     def _optim(self, params, steps=None):
         cfg = self.config
         end_ratio = (cfg.lr_end if cfg.lr_end is not None else cfg.lr / 50) / cfg.lr
-        return {"adam": Optim.scheduled(torch.optim.Adam(params, lr=cfg.lr), "cosine", steps or cfg.steps, end_ratio)}
+        params = list(params)
+        fused = len({p.dtype for p in params}) == 1  # one kernel for all parameters (CPU and CUDA), as in inr
+        adam = torch.optim.Adam(params, lr=cfg.lr, fused=fused or None)
+        return {"adam": Optim.scheduled(adam, "cosine", steps or cfg.steps, end_ratio)}
 
     def _train(self, step_fn, module, optims, label, steps=None):
         cfg = self.config
