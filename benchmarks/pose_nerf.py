@@ -318,26 +318,38 @@ def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):
                 r.setdefault("samples", "24")  # the protocol's before 2026-12-06 (16 + 24 importance since)
                 carried.append(r)
     rows = sorted(rows + carried, key=lambda r: (r["seed"], r["method"]))
+    write_lego_section(rows, seeds, steps, methods, bool(carried), time.perf_counter() - t_all)
+
+
+def write_lego_section(rows, seeds, steps, methods, carried: bool, total_s: float) -> None:
+    """The ``pose_nerf_seeds`` section and its JSON from per-draw ``rows``: medians with their spread (min-max over
+    the draws), how often the warp is below se(3), and every draw's row."""
     keys = ["rot (deg)", "rel rot (deg)", "trans (x100)", "test PSNR", "train s"]
     med = []
     for m in ("se3", "warp"):
         sub = [r for r in rows if r["method"] == m]
-        med.append({"seed": "median", "method": m, **{k: float(np.median([r[k] for r in sub])) for k in keys}})
+        row = {"seed": "median", "method": m, **{k: float(np.median([r[k] for r in sub])) for k in keys}}
+        for k in keys[:3]:
+            row[f"{k.split(' (')[0]} min-max"] = f"{min(r[k] for r in sub):.2f}-{max(r[k] for r in sub):.2f}"
+        med.append(row)
+    spread = ["rot min-max", "rel rot min-max", "trans min-max"]
     cols = ["seed", "method", "init rot (deg)"] + keys + ["samples", "field c2f", "date"]
     wins = {k: sum(a[k] < b[k] for a, b in zip([r for r in rows if r["method"] == "warp"],
                                                   [r for r in rows if r["method"] == "se3"])) for k in keys[:3]}
+    samples = sorted({r.get("samples", "24") for r in rows})
     body = [f"se(3) against the invertible warp on lego_100 (BARF noise sigma 0.15) over {len(seeds)} noise draws "
             f"(noise seed = training seed = {', '.join(map(str, seeds))}), {steps} steps each, the `pose_nerf` "
-            f"protocol otherwise ({RAYS_SAMPLES}, pose LR 3e-3 -> 1e-4 se3 / 1e-3 warp). Medians:", "",
-            markdown_table(med, ["method"] + keys),
+            f"protocol otherwise ({RAYS_SAMPLES}, pose LR 3e-3 -> 1e-4 se3 / 1e-3 warp). Medians over the draws, "
+            "with their spread (min-max):", "",
+            markdown_table(med, ["method"] + keys + spread),
             f"The warp is below se(3) in {wins['rot (deg)']} of {len(seeds)} draws on rotation, "
             f"{wins['rel rot (deg)']} on relative rotation and {wins['trans (x100)']} on translation. Per draw:", "",
-            markdown_table(rows, cols), f"Total time {time.perf_counter() - t_all:.0f} s. Raw rows: "
-            "`pose_nerf_seeds.json`."]
+            markdown_table(rows, cols), f"Total time {total_s:.0f} s. Raw rows: `pose_nerf_seeds.json`."]
     if carried:
-        body[-1] += (f" This run trained {', '.join(methods)} only; the rows of "
-                     f"{', '.join(sorted({r['method'] for r in carried}))} are the previous run's (their date and field "
-                     "coarse-to-fine window and samples per ray in the table).")
+        body[-1] += (f" This run trained {', '.join(methods)} only; the other rows are the previous run's (their "
+                     "date and field coarse-to-fine window and samples per ray in the table).")
+    if len(samples) > 1:
+        body[-1] += f" The rows do not share one renderer (samples per ray: {', '.join(samples)})."
     (DOCS / "pose_nerf_seeds.json").write_text(json.dumps({"rows": rows, "medians": med}, indent=1, default=float))
     text = "\n".join(body)
     path = write_section("pose_nerf_seeds", "Pose NeRF on lego over noise draws", text)
