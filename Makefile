@@ -8,7 +8,7 @@ OUT    ?= outputs
 # Elsewhere: make test TORCH="torch --index-url https://download.pytorch.org/whl/cpu" (or TORCH=torch for CUDA)
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-all docs bench bench-inr bench-nerf bench-planar bench-sindy bench-rktv bench-many bench-gpu clean
+.PHONY: demo test test-all docs bench bench-inr bench-nerf bench-planar bench-sindy bench-rktv bench-many bench-discover bench-gpu clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -m "" --nbmake --nbmake-timeout=300 tests src docs/gallery
 
 # the CPU benchmarks, one after the other (each writes its own section of docs/benchmarks.md)
-bench: bench-inr bench-nerf bench-planar bench-sindy bench-rktv bench-many
+bench: bench-inr bench-nerf bench-planar bench-sindy bench-rktv bench-many bench-discover
 
 bench-inr: $(STAMP)
 	$(PY) benchmarks/inr_images.py
@@ -59,6 +59,10 @@ bench-rktv: $(STAMP)
 
 bench-many: $(STAMP)
 	$(PY) benchmarks/fit_many.py
+
+# discover's wall time on 1000 x 3 against its earlier defaults and finite differences (~5 min)
+bench-discover: $(STAMP)
+	$(PY) benchmarks/discover_speed.py
 
 # every GPU figure in one command (~20 min on one H100); without CUDA it says so in one line and exits.
 # On a GPU machine install a CUDA build of torch into .venv first (the stamp installs the CPU wheel).
