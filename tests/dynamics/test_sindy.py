@@ -456,6 +456,27 @@ def test_best_subsets_reach_the_information_criterion_optimum():
         np.testing.assert_allclose(opt.coef_[0][best], np.linalg.lstsq(X[:, best], y, rcond=None)[0], rtol=1e-8)
 
 
+def test_best_subsets_of_each_size_are_the_smallest_rss_ones_with_singular_subsets_left_out():
+    import itertools
+
+    from rankfield.dynamics.optimizers import _best_subsets
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 7))
+    X[:, 4], X[:, 6] = X[:, 1], 0.0  # a duplicated column and a zero column: singular subsets of every size >= 1
+    y = X @ np.array([1.0, -2.0, 0, 0.5, 0, 0, 0]) + 0.3 * rng.normal(size=300)
+    got = _best_subsets(X, y)
+    assert len(got) == 5  # rank 5: no regular subset of 6 or 7 columns, so no candidate of those sizes
+    for k, c in enumerate(got, start=1):
+        def rss(s):
+            return np.sum((y - X[:, s] @ np.linalg.lstsq(X[:, s], y, rcond=None)[0]) ** 2)
+        regular = [list(s) for s in itertools.combinations(range(7), k)
+                   if np.linalg.matrix_rank(X[:, list(s)]) == k]
+        support = list(np.flatnonzero(c))
+        assert support in regular  # columns 1 and 4 are copies: a tie between them may go either way
+        assert rss(support) <= min(rss(s) for s in regular) * (1 + 1e-9)
+        np.testing.assert_allclose(c[support], np.linalg.lstsq(X[:, support], y, rcond=None)[0], rtol=1e-8)
+
+
 def test_best_subsets_keep_an_exact_fit_exact():
     # noise-free: a superset of the true columns fits to round-off (a coefficient ~1e-17) and scores better;
     # the sweep's thresholds would never keep such a coefficient, so neither do the best subsets

@@ -50,27 +50,33 @@ def _effective_n(X, y, decorrelation):
 def _best_subsets(X, y, budget=5000):
     """Best-subset regression for the small sizes: for k = 1, 2, ... while the ``C(p, k)`` subsets of k columns
     number at most ``budget``, the least-squares coefficients of the k columns with the smallest RSS (found
-    exhaustively from the normal equations). Returns one coefficient vector per size."""
+    exhaustively from the normal equations, the subsets of one size in one batched solve). Returns one
+    coefficient vector per size."""
     p = X.shape[1]
     G, b, yy = X.T @ X, X.T @ y, float(y @ y)
     out = []
     for k in range(1, p + 1):
         if comb(p, k) > budget:
             break
-        best, best_rss = None, np.inf
-        for subset in itertools.combinations(range(p), k):
-            idx = list(subset)
-            try:
-                coef = np.linalg.solve(G[np.ix_(idx, idx)], b[idx])
-            except np.linalg.LinAlgError:
-                continue
-            rss = yy - float(b[idx] @ coef)
-            if rss < best_rss:
-                best, best_rss = (idx, coef), rss
-        if best is not None:
-            c = np.zeros(p)
-            c[best[0]] = best[1]
-            out.append(c)
+        idx = np.array(list(itertools.combinations(range(p), k)), dtype=np.intp)  # (m, k)
+        gram, rhs = G[idx[:, :, None], idx[:, None, :]], b[idx]
+        try:
+            coefs = np.linalg.solve(gram, rhs[..., None])[..., 0]
+            ok = np.ones(len(idx), dtype=bool)
+        except np.linalg.LinAlgError:  # a singular subset: solve them one by one, leaving those out
+            coefs, ok = np.zeros_like(rhs), np.zeros(len(idx), dtype=bool)
+            for i in range(len(idx)):
+                try:
+                    coefs[i], ok[i] = np.linalg.solve(gram[i], rhs[i]), True
+                except np.linalg.LinAlgError:
+                    pass
+        if not ok.any():
+            continue
+        rss = np.where(ok, yy - np.einsum("mk,mk->m", rhs, coefs), np.inf)
+        best = int(np.argmin(rss))  # the first of equal ones, as the loop over combinations kept
+        c = np.zeros(p)
+        c[idx[best]] = coefs[best]
+        out.append(c)
     return out
 
 
