@@ -109,9 +109,9 @@ def test_registering_forward_facing_data_holds_the_pose_lr_and_opens_every_band(
     assert (given["lr_pose"], given["lr_field"], given["pose_lr_ramp"]) == (GIVEN_POSES["lr_pose"], CPU_PROTOCOL.lr_field, 0)
     explicit = cfg["explicit"]["train"]
     assert (explicit["lr_pose"], explicit["lr_pose_end"], explicit["lr_field"]) == (1e-3, 1e-4, 2e-3)
-    # samples per ray: 24 uniform to register forward-facing data (FORWARD_FACING), the protocol's 16 + 24 otherwise
+    # samples per ray: the protocol's 16 + 24 importance for every init; an explicit option wins
     samples = {name: (c["train"]["render"]["n_samples"], c["train"]["render"]["n_importance"])
                for name, c in cfg.items()}
-    ff, protocol = FORWARD_FACING["render"], CPU_PROTOCOL.render
-    assert samples == {"identity": (ff.n_samples, ff.n_importance), "file": (protocol.n_samples, protocol.n_importance),
-                       "explicit": (ff.n_samples, 8)} and (ff.n_samples, ff.n_importance) == (24, 0)
+    protocol = CPU_PROTOCOL.render
+    assert "render" not in FORWARD_FACING and (protocol.n_samples, protocol.n_importance) == (16, 24)
+    assert samples == {"identity": (16, 24), "file": (16, 24), "explicit": (16, 8)}

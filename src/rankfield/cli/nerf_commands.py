@@ -30,9 +30,10 @@ def _given_or_protocol(name: str, why: str = "") -> str:
 
 
 def _render_default(name: str) -> str:
-    """Help text of a RenderConfig default: the protocol's, and FORWARD_FACING's for registering LLFF data."""
-    return (f"{show(getattr(CPU_PROTOCOL.render, name))}; {show(getattr(FORWARD_FACING['render'], name))} to register "
-            "forward-facing (LLFF) data")
+    """Help text of a RenderConfig default: the protocol's, and FORWARD_FACING's where it sets one for LLFF data."""
+    ff = FORWARD_FACING.get("render")
+    other = f"; {show(getattr(ff, name))} to register forward-facing (LLFF) data" if ff is not None else ""
+    return f"{show(getattr(CPU_PROTOCOL.render, name))}{other}"
 
 
 # TrainConfig fields set by options: default, help and type from CPU_PROTOCOL and TrainConfig's docstring;

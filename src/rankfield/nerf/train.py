@@ -120,12 +120,10 @@ GIVEN_POSES = {"pose_warmup": 500, "pose_prior": 1.0, "lr_pose": 3e-4}
 
 #: TrainConfig fields for registering a forward-facing capture from rough or identity poses: the pose LR held at
 #: 1e-3 for the whole run (no decay) after a linear ramp over the first 2000 steps (a young field pulls even true
-#: poses away at full LR), field LR 1e-3, and 24 samples a ray uniform in disparity (the setting fern's figures
-#: were measured with; the protocol's 16 + 24 importance samples were mixed there in two seeds);
+#: poses away at full LR) and field LR 1e-3; samples per ray are the protocol's (16 + 24 importance, in disparity).
 #: :func:`~rankfield.nerf.default_configs` gives a forward-facing field every band from the first step (BARF's
 #: coarse-to-fine contracts fern's camera motion). Evidence: ``docs/guide/nerf.md``, "What fixes it".
-FORWARD_FACING = {"lr_pose": 1e-3, "lr_pose_end": 1e-3, "lr_field": 1e-3, "pose_lr_ramp": 2000,
-                  "render": RenderConfig(n_samples=24)}
+FORWARD_FACING = {"lr_pose": 1e-3, "lr_pose_end": 1e-3, "lr_field": 1e-3, "pose_lr_ramp": 2000}
 
 #: The short CPU protocol that ``rankfield fit-scene`` (its defaults) and ``benchmarks/pose_nerf.py`` share:
 #: 480 rays a step, each with 16 stratified samples and 24 more drawn from their weights (NeRF's importance
