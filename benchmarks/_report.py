@@ -65,3 +65,13 @@ def write_section(name: str, title: str, body: str) -> Path:
         text = text.rstrip() + "\n\n" + block
     REPORT.write_text(text)
     return REPORT
+
+
+def publish(name: str, title: str, body: list[str]) -> Path:
+    """Write section ``name`` from ``body`` (lines joined by newlines) with :func:`write_section`, print it and
+    where it went; returns the report's path."""
+    text = "\n".join(body)
+    path = write_section(name, title, text)
+    print(text)
+    print(f"wrote {path}")
+    return path

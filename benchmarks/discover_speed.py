@@ -29,7 +29,7 @@ import pysindy as ps
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import DOCS, markdown_table, write_section  # noqa: E402
+from _report import DOCS, markdown_table, publish  # noqa: E402
 
 from rankfield.dynamics import RKTVConfig, add_noise, discover, get_system, metrics  # noqa: E402
 
@@ -127,10 +127,7 @@ def main(argv=None):
             f"{'MET' if worst <= TARGET_S else 'NOT MET'} (median {' and '.join(f'{d:.1f} s' for d in defaults)}).",
             "", "Raw runs: `discover_speed.json`."]
     (DOCS / "discover_speed.json").write_text(json.dumps({"runs": runs, "cli_s": cli, "rows": rows}, indent=1))
-    text = "\n".join(body)
-    path = write_section("discover_speed", "Speed of discover: 1000 samples x 3 states", text)
-    print(text)
-    print(f"wrote {path}")
+    publish("discover_speed", "Speed of discover: 1000 samples x 3 states", body)
 
 
 if __name__ == "__main__":

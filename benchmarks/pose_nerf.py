@@ -31,7 +31,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _report import DOCS, markdown_table, write_section  # noqa: E402
+from _report import DOCS, markdown_table, publish, write_section  # noqa: E402
 
 from rankfield._device import resolve_device  # noqa: E402
 from rankfield.nerf import (FieldConfig, RenderConfig, TrainConfig, fit_pose_nerf, generate_procedural_scene,  # noqa: E402
@@ -285,10 +285,7 @@ def fern_only(steps, device, t_all, methods, seeds=(0,), control_steps=0):
             f"Total time {time.perf_counter() - t_all:.0f} s. Raw rows and curves: `pose_nerf_fern.json`."]
     (DOCS / "pose_nerf_fern.json").write_text(json.dumps({"rows": rows, "medians": med, "control": control,
                                                           "curves": curves}, indent=1, default=float))
-    text = "\n".join(body)
-    path = write_section("pose_nerf_fern", "Pose NeRF: fern from identity (forward-facing preset)", text)
-    print(text)
-    print(f"wrote {path}")
+    publish("pose_nerf_fern", "Pose NeRF: fern from identity (forward-facing preset)", body)
 
 
 def lego_seeds(seeds, steps, device, t_all, methods=("se3", "warp")):
@@ -351,10 +348,7 @@ def write_lego_section(rows, seeds, steps, methods, carried: bool, total_s: floa
     if len(samples) > 1:
         body[-1] += f" The rows do not share one renderer (samples per ray: {', '.join(samples)})."
     (DOCS / "pose_nerf_seeds.json").write_text(json.dumps({"rows": rows, "medians": med}, indent=1, default=float))
-    text = "\n".join(body)
-    path = write_section("pose_nerf_seeds", "Pose NeRF on lego over noise draws", text)
-    print(text)
-    print(f"wrote {path}")
+    publish("pose_nerf_seeds", "Pose NeRF on lego over noise draws", body)
 
 
 def main(argv=None):
