@@ -56,7 +56,7 @@ def test_fit_scene_defaults_are_the_cpu_protocol_and_help_shows_them(capsys):
     assert main(["fit-scene", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     for piece in ("rays per step (default: 480)",
-                  "samples per ray (BARF uses 128) (default: 16; 24 to register forward-facing (LLFF) data)",
+                  "samples per ray (BARF uses 128) (default: 16)",
                   "field Adam learning rate at the start, decayed exponentially to lr_field_end (default: 0.001 to "
                   "register forward-facing (LLFF) data; 0.003 otherwise)",
                   "(default: 0.0001 for se3, 0.001 for the warp, at most --lr-pose; 0.001 (held) to register "
