@@ -268,8 +268,8 @@ def fern_only(steps, device, t_all, methods, seeds=(0,), control_steps=0):
                        f"{'MET' if ok else 'NOT MET'}.")
     body = [f"fern 1/16 (20 frames) from identity, {steps} steps, training seeds {', '.join(map(str, seeds))} "
             f"(development used seed 1), the CLI's forward-facing preset: `FORWARD_FACING` = "
-            f"{ {k: v for k, v in FORWARD_FACING.items() if k != 'render'} } (the pose LR does not decay), "
-            f"{CPU_PROTOCOL.rays_per_step} rays x {_samples(FORWARD_FACING.get('render', CPU_PROTOCOL.render))} "
+            f"{FORWARD_FACING} (the pose LR does not decay), "
+            f"{CPU_PROTOCOL.rays_per_step} rays x {_samples(CPU_PROTOCOL.render)} "
             "samples, and every band of the field open from the first step (no coarse-to-fine). Relative rotation "
             "is the gauge-free error; identity starts at 7.76 deg. Medians over the seeds, with the spread (min-max):",
             "",

@@ -29,13 +29,6 @@ def _given_or_protocol(name: str, why: str = "") -> str:
     return "; ".join(parts + [f"{show(getattr(CPU_PROTOCOL, name))} otherwise"])
 
 
-def _render_default(name: str) -> str:
-    """Help text of a RenderConfig default: the protocol's, and FORWARD_FACING's where it sets one for LLFF data."""
-    ff = FORWARD_FACING.get("render")
-    other = f"; {show(getattr(ff, name))} to register forward-facing (LLFF) data" if ff is not None else ""
-    return f"{show(getattr(CPU_PROTOCOL.render, name))}{other}"
-
-
 # TrainConfig fields set by options: default, help and type from CPU_PROTOCOL and TrainConfig's docstring;
 # default=None where the command resolves the default itself (from the data, --init or --pose-model)
 _TRAIN_OPTIONS = (
@@ -48,8 +41,8 @@ _TRAIN_OPTIONS = (
     Opt("pose_prior", "--pose-prior", nonneg_float, default=None,
         shown=_given_or_protocol("pose_prior", ", which keeps given poses from drifting")),
     Opt("rays_per_step", "--rays", positive_int),
-    Opt("render.n_samples", "--samples", positive_int, default=None, shown=_render_default("n_samples")),
-    Opt("render.n_importance", "--importance", nonneg_int, default=None, shown=_render_default("n_importance")),
+    Opt("render.n_samples", "--samples", positive_int, default=None, shown=show(CPU_PROTOCOL.render.n_samples)),
+    Opt("render.n_importance", "--importance", nonneg_int, default=None, shown=show(CPU_PROTOCOL.render.n_importance)),
     Opt("lr_field", "--lr-field", positive_float, default=None, shown=_given_or_protocol("lr_field")),
     Opt("lr_pose", "--lr-pose", positive_float, default=None, shown=_given_or_protocol("lr_pose")),
     Opt("lr_pose_end", "--lr-pose-end", positive_float,
@@ -184,7 +177,7 @@ def run_fit_scene(args: argparse.Namespace) -> int:
     given = {"lr_field": CPU_PROTOCOL.lr_field, "pose_lr_ramp": CPU_PROTOCOL.pose_lr_ramp, **given}
     if train.forward_facing and kind not in ("file", "gt"):
         given.update(FORWARD_FACING)
-    render = given.pop("render", CPU_PROTOCOL.render)
+    render = CPU_PROTOCOL.render  # every init and scene renders the protocol's samples
     given.update(samples=render.n_samples, importance=render.n_importance)
     for name, value in given.items():
         if getattr(args, name) is None:
